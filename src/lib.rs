@@ -3,9 +3,9 @@
 //! Layers (see `ARCHITECTURE.md`): the sans-IO core in [`sip`] and [`ua`], the tokio
 //! [`engine`] that drives it, the [`api`] between engine and clients (GUI, CLI).
 
-// pub mod api;
+pub mod api;
 // pub mod cli;
 // pub mod engine;
 pub mod sip;
-// pub mod ua;
+pub mod ua;
 // pub mod ui;

@@ -44,6 +44,17 @@ fn invalid_messages_are_rejected() {
         };
         let want = if name == "badvers" { 505 } else { 400 };
         assert_eq!(err.status, want, "{name}: {}", err.reason);
+        // A request gets its 400/505 built from what can be read; a response is dropped.
+        let is_response = bytes.starts_with(b"SIP/");
+        match lampboard::sip::message::error_response(&bytes, &err) {
+            Some(r) if !is_response => {
+                let text = String::from_utf8_lossy(&r);
+                assert!(text.starts_with(&format!("SIP/2.0 {want} ")), "{name}: {text}");
+                assert!(text.contains("Call-ID:"), "{name}: {text}");
+            }
+            None if is_response => {}
+            other => panic!("{name}: unexpected answer {other:?}"),
+        }
     }
 }
 

@@ -173,17 +173,14 @@ impl Authenticator {
         Self { creds, cached: Vec::new() }
     }
 
-    /// Takes a 401/407 to `sent` and remembers the best challenge per realm.
+    /// Takes a 401/407 and remembers the strongest challenge per realm (the nonce count
+    /// restarts). Err when nothing in it can be answered.
     ///
-    /// Err when the request already carried credentials for a challenged realm and the nonce
-    /// is not stale (wrong password), or when nothing can be answered.
-    pub fn handle_challenge(&mut self, sent: &Request, resp: &Response) -> Result<(), AuthError> {
+    /// Whether a challenge means "wrong password" depends on what was sent before, so the
+    /// caller decides that: a second challenge in a row that is not `stale=true` is a refusal.
+    pub fn handle_challenge(&mut self, resp: &Response) -> Result<(), AuthError> {
         let proxy = resp.code == 407;
-        let (hdr, auth_hdr) = if proxy {
-            (Name::PROXY_AUTHENTICATE, Name::PROXY_AUTHORIZATION)
-        } else {
-            (Name::WWW_AUTHENTICATE, Name::AUTHORIZATION)
-        };
+        let hdr = if proxy { Name::PROXY_AUTHENTICATE } else { Name::WWW_AUTHENTICATE };
         let mut best: Vec<(DigestChallenge, DigestAlgorithm)> = Vec::new();
         let mut seen = Vec::new();
         for raw in resp.headers.get_raw(&hdr) {
@@ -204,17 +201,8 @@ impl Authenticator {
         if best.is_empty() {
             return Err(AuthError::Unsupported(seen.join(" | ")));
         }
-        let sent_realms: Vec<String> = sent
-            .headers
-            .get_raw(&auth_hdr)
-            .filter_map(|v| param_of(v.as_str(), "realm"))
-            .collect();
         for (ch, alg) in best {
             let realm = ch.realm.to_string();
-            if sent_realms.contains(&realm) && !ch.stale {
-                self.cached.retain(|c| !(c.proxy == proxy && c.realm == realm));
-                return Err(AuthError::Rejected { realm });
-            }
             let qop = if ch.qop.contains(&QopOption::Auth) {
                 Some("auth")
             } else if ch.qop.contains(&QopOption::AuthInt) {
@@ -286,6 +274,12 @@ impl Authenticator {
     }
 }
 
+/// True when a 401/407 carries a challenge with `stale=true` (RFC 7616 §3.3).
+pub fn is_stale(resp: &Response) -> bool {
+    let name = if resp.code == 407 { Name::PROXY_AUTHENTICATE } else { Name::WWW_AUTHENTICATE };
+    resp.headers.get_raw(&name).filter_map(|v| parse_challenge(v.as_str())).any(|c| c.stale)
+}
+
 /// Parses one WWW-/Proxy-Authenticate value as a Digest challenge.
 pub fn parse_challenge(v: &str) -> Option<DigestChallenge> {
     let b = Bytes::copy_from_slice(v.as_bytes());
@@ -293,16 +287,6 @@ pub fn parse_challenge(v: &str) -> Option<DigestChallenge> {
     match AuthChallenge::parse(&b, s) {
         Ok((_, AuthChallenge::Digest(d))) => Some(d),
         _ => None,
-    }
-}
-
-/// A parameter of an auth header value, unquoted.
-fn param_of(v: &str, name: &str) -> Option<String> {
-    let idx = v.find(&format!("{name}="))?;
-    let rest = &v[idx + name.len() + 1..];
-    match rest.strip_prefix('"') {
-        Some(q) => q.split('"').next().map(str::to_string),
-        None => rest.split([',', ' ']).next().map(str::to_string),
     }
 }
 

@@ -484,3 +484,44 @@ impl Response {
 pub fn name(s: &str) -> Name {
     Name::from(BytesStr::from(s.to_string()))
 }
+
+/// The response a server sends for a request that failed to parse (400 or 505), built
+/// leniently from whatever Via/From/To/Call-ID/CSeq lines can be read. `None` for responses,
+/// keep-alives and messages too broken to answer (RFC 3261 §8.2, §16.3): those are dropped.
+pub fn error_response(data: &[u8], err: &ParseError) -> Option<Bytes> {
+    let text = String::from_utf8_lossy(data);
+    let text = text.trim_start_matches(['\r', '\n']);
+    let head = text.split("\r\n\r\n").next().unwrap_or(text);
+    let lines = logical_lines(head);
+    let (start, rest) = lines.split_first()?;
+    if start.starts_with("SIP/") || start.split(' ').next().is_some_and(|m| m == "ACK") {
+        return None;
+    }
+    let mut wanted: Vec<(&str, String)> = Vec::new();
+    for line in rest {
+        let Some((n, v)) = line.split_once(':') else { continue };
+        let n = n.trim();
+        let canon = match n.to_ascii_lowercase().as_str() {
+            "via" | "v" => "Via",
+            "from" | "f" => "From",
+            "to" | "t" => "To",
+            "call-id" | "i" => "Call-ID",
+            "cseq" => "CSeq",
+            _ => continue,
+        };
+        wanted.push((canon, v.trim().to_string()));
+    }
+    for must in ["Via", "From", "To", "Call-ID", "CSeq"] {
+        if !wanted.iter().any(|(n, _)| *n == must) {
+            return None;
+        }
+    }
+    let reason = if err.status == 505 { "Version Not Supported" } else { "Bad Request" };
+    let mut out = format!("SIP/2.0 {} {reason}\r\n", err.status);
+    for (n, v) in wanted {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    let warning: String = err.reason.chars().filter(|c| *c != '"' && !c.is_control()).take(100).collect();
+    out.push_str(&format!("Warning: 399 lampboard \"{warning}\"\r\nContent-Length: 0\r\n\r\n"));
+    Some(Bytes::from(out))
+}

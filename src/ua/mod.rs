@@ -1,0 +1,358 @@
+//! The sans-IO user agent: composes the transaction layer, the registration and keep-alives
+//! for one account, and turns them into [`api::Event`]s.
+//!
+//! # The driver contract (for every sans-IO type in Lampboard)
+//!
+//! 1. Feed input with one `handle_*(now, …)` call (a command, a datagram, a transport
+//!    error, or `handle_timeout` when the deadline has passed).
+//! 2. Drain *all* output: `poll_transmit()` until `None`, then `poll_event()` until `None`.
+//! 3. Sleep until `poll_timeout()` (or until new input arrives), then go to 1.
+//!
+//! The core never reads the clock or draws randomness of its own: `now` is an argument and
+//! the RNG is seeded by the caller, so every scenario can run on a virtual clock.
+
+use crate::api::Event;
+use crate::sip::addr::NameAddr;
+use crate::sip::auth::Credentials;
+use crate::sip::message::{Request, Response, SipMessage};
+use crate::sip::registration::{RegEvent, RegState, Registration, RegistrationConfig};
+use crate::sip::transaction::{ClientEvent, Incoming, TimerConfig, TransactionLayer, TxEvent};
+use crate::sip::transport::{self, Destination, KEEPALIVE_PING, Transmit, TransportKind};
+use crate::sip::via::{BRANCH_COOKIE, Via};
+use bytes::Bytes;
+use ezk_sip_types::{Method, Name};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// The product name and version in User-Agent.
+pub const USER_AGENT: &str = concat!("Lampboard/", env!("CARGO_PKG_VERSION"));
+
+/// One SIP account as the core needs it.
+#[derive(Debug, Clone)]
+pub struct AccountConfig {
+    /// The user part (extension), e.g. `1001`.
+    pub user: String,
+    /// The SIP domain (the AOR's host), e.g. `pbx.example` or `127.0.0.1`.
+    pub domain: String,
+    /// Authentication user name (defaults to `user`).
+    pub auth_user: Option<String>,
+    /// The password.
+    pub password: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Requested registration lifetime.
+    pub expires: u32,
+    /// Interval of CRLF keep-alives towards the server (0 = off).
+    pub keepalive: Duration,
+}
+
+impl AccountConfig {
+    /// The address of record, `sip:user@domain`.
+    pub fn aor(&self) -> String {
+        format!("sip:{}@{}", self.user, self.domain)
+    }
+}
+
+/// The user agent of one account.
+pub struct UserAgent {
+    account: AccountConfig,
+    server: Destination,
+    local: SocketAddr,
+    /// host and port of our Contact/Via (a NAT mapping once learnt).
+    public: (String, u16),
+    txl: TransactionLayer,
+    reg: Registration,
+    rng: StdRng,
+    keepalive_at: Option<Instant>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+}
+
+impl UserAgent {
+    /// A user agent that talks to `server` from the local address `local`.
+    /// `seed` feeds every random string (Call-ID, tags, branches, cnonces, jitter).
+    pub fn new(account: AccountConfig, server: Destination, local: SocketAddr, timers: TimerConfig, seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let public = (transport::host_for_uri(&local.ip()), local.port());
+        let contact = contact_uri(&account.user, &public, server.transport);
+        let creds = Credentials {
+            username: account.auth_user.clone().unwrap_or_else(|| account.user.clone()),
+            password: account.password.clone(),
+        };
+        let mut rc = RegistrationConfig::new(&account.aor(), &format!("sip:{}", account.domain), &contact, creds);
+        rc.expires = account.expires;
+        rc.display_name = account.display_name.clone();
+        rc.instance_id = Some(uuid(&mut rng));
+        rc.reg_id = Some(1);
+        let call_id = format!("{}@lampboard", random_token(&mut rng, 20));
+        let tag = random_token(&mut rng, 10);
+        let reg = Registration::new(rc, call_id, tag);
+        Self {
+            account,
+            server,
+            local,
+            public,
+            txl: TransactionLayer::new(timers),
+            reg,
+            rng,
+            keepalive_at: None,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The address of record.
+    pub fn aor(&self) -> String {
+        self.account.aor()
+    }
+
+    /// The registration state.
+    pub fn registration_state(&self) -> RegState {
+        self.reg.state()
+    }
+
+    /// Starts registering.
+    pub fn register(&mut self, now: Instant) {
+        self.events.push_back(Event::Registering {
+            aor: self.aor(),
+            server: self.server.addr.to_string(),
+            transport: self.server.transport,
+        });
+        let c = self.cnonce();
+        self.reg.start(&c);
+        self.pump(now);
+    }
+
+    /// Removes the binding (un-REGISTER).
+    pub fn unregister(&mut self, now: Instant) {
+        let c = self.cnonce();
+        self.reg.stop(&c);
+        self.keepalive_at = None;
+        self.pump(now);
+    }
+
+    /// The flow now uses a new local address (a new TCP/TLS connection): Via/Contact follow.
+    pub fn handle_local_address(&mut self, now: Instant, local: SocketAddr) {
+        if local == self.local {
+            return;
+        }
+        self.local = local;
+        self.public = (transport::host_for_uri(&local.ip()), local.port());
+        let contact = contact_uri(&self.account.user, &self.public, self.server.transport);
+        let c = self.cnonce();
+        self.reg.set_contact(contact, &c);
+        self.pump(now);
+    }
+
+    /// Bytes received from `source` (a datagram or a frame cut from a stream).
+    pub fn handle_datagram(&mut self, now: Instant, data: &[u8], source: Destination) {
+        if data.iter().all(|b| *b == b'\r' || *b == b'\n') {
+            return; // keep-alive pong or ping
+        }
+        match SipMessage::parse(data) {
+            Ok(msg) => match self.txl.handle_message(now, msg, source) {
+                Incoming::Request { key: Some(key), request, .. } => {
+                    let resp = self.answer_request(&request);
+                    self.txl.respond(now, &key, &resp);
+                }
+                Incoming::Request { key: None, .. } | Incoming::Absorbed | Incoming::Matched => {}
+                Incoming::StrayResponse(r) => {
+                    tracing::debug!(code = r.code, "response matches no transaction; dropped");
+                }
+            },
+            Err(e) => {
+                tracing::info!(%e, from = %source.addr, "malformed SIP message");
+                if let Some(resp) = crate::sip::message::error_response(data, &e) {
+                    self.transmits.push_back(Transmit { dest: source, data: resp });
+                }
+            }
+        }
+        self.pump(now);
+    }
+
+    /// The transport could not deliver to (or lost the flow to) `dest`.
+    pub fn handle_transport_error(&mut self, now: Instant, dest: Destination) {
+        self.txl.handle_transport_error(dest);
+        self.pump(now);
+        if dest == self.server {
+            let j = self.rng.random::<f64>();
+            self.reg.handle_network_lost(now, j);
+            self.pump(now);
+        }
+    }
+
+    /// Timers are due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.txl.handle_timeout(now);
+        let c = self.cnonce();
+        self.reg.handle_timeout(now, &c);
+        if self.keepalive_at.is_some_and(|t| t <= now) {
+            self.transmits.push_back(Transmit { dest: self.server, data: Bytes::from_static(KEEPALIVE_PING) });
+            self.keepalive_at = Some(now + self.account.keepalive);
+        }
+        self.pump(now);
+    }
+
+    /// Next bytes to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// Next event for clients.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When `handle_timeout` is next due.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        [self.txl.poll_timeout(), self.reg.poll_timeout(), self.keepalive_at].into_iter().flatten().min()
+    }
+
+    /// Moves output between the layers until nothing is left.
+    fn pump(&mut self, now: Instant) {
+        loop {
+            let mut progressed = false;
+            while let Some(mut req) = self.reg.poll_request() {
+                self.decorate(&mut req);
+                self.txl.send_request(now, req, self.server);
+                progressed = true;
+            }
+            while let Some(t) = self.txl.poll_transmit() {
+                self.transmits.push_back(t);
+                progressed = true;
+            }
+            while let Some(ev) = self.txl.poll_event() {
+                self.handle_tx_event(now, ev);
+                progressed = true;
+            }
+            while let Some(ev) = self.reg.poll_event() {
+                self.handle_reg_event(now, ev);
+                progressed = true;
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn handle_tx_event(&mut self, now: Instant, ev: TxEvent) {
+        let TxEvent::Client { request, event, .. } = ev else { return };
+        if request.method != Method::REGISTER {
+            return;
+        }
+        let j = self.rng.random::<f64>();
+        match event {
+            ClientEvent::Response(resp) => {
+                if (200..300).contains(&resp.code) && self.learn_public_address(&resp) {
+                    let contact = contact_uri(&self.account.user, &self.public, self.server.transport);
+                    let c = self.cnonce();
+                    self.reg.set_contact(contact, &c);
+                    return;
+                }
+                let c = self.cnonce();
+                self.reg.handle_response(now, &request, &resp, j, &c);
+            }
+            ClientEvent::Timeout => self.reg.handle_no_response(now, &request, "no answer from the server (timeout)", j),
+            ClientEvent::TransportError => self.reg.handle_no_response(now, &request, "transport error", j),
+        }
+    }
+
+    fn handle_reg_event(&mut self, now: Instant, ev: RegEvent) {
+        let aor = self.aor();
+        match ev {
+            RegEvent::Registered { expires, contacts } => {
+                if !self.account.keepalive.is_zero() && self.keepalive_at.is_none() {
+                    self.keepalive_at = Some(now + self.account.keepalive);
+                }
+                self.events.push_back(Event::Registered { aor, expires, contacts });
+            }
+            RegEvent::Failed { code, reason, retry_in } => {
+                if retry_in.is_none() {
+                    self.keepalive_at = None;
+                }
+                self.events.push_back(Event::RegistrationFailed {
+                    aor,
+                    code,
+                    reason,
+                    retry_in_ms: retry_in.map(|d| d.as_millis() as u64),
+                });
+            }
+            RegEvent::Unregistered => {
+                self.keepalive_at = None;
+                self.events.push_back(Event::Unregistered { aor });
+            }
+        }
+    }
+
+    /// NAT: the registrar saw us elsewhere (`received`/`rport`): use that in Contact.
+    fn learn_public_address(&mut self, resp: &Response) -> bool {
+        let Some(via) = resp.top_via() else { return false };
+        match transport::learned_address(&via, &self.public.0, self.public.1) {
+            Some(addr) if self.server.transport == TransportKind::Udp => {
+                tracing::info!(host = %addr.0, port = addr.1, "learnt public address from rport");
+                self.public = addr;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Via (fresh branch, rport), Max-Forwards, User-Agent.
+    fn decorate(&mut self, req: &mut Request) {
+        let branch = format!("{BRANCH_COOKIE}{}", random_token(&mut self.rng, 16));
+        let via = Via::new(self.server.transport.via_token(), &self.public.0, self.public.1, &branch);
+        req.headers.remove(&Name::VIA);
+        req.headers.insert_front(Name::VIA, via.to_header());
+        req.headers.insert(Name::MAX_FORWARDS, "70");
+        req.headers.insert(Name::USER_AGENT, USER_AGENT);
+        req.headers.insert(Name::ALLOW, "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE");
+        req.headers.insert(Name::SUPPORTED, "path, outbound, replaces");
+    }
+
+    /// Requests outside any dialog: OPTIONS gets 200, the rest 501 for now.
+    fn answer_request(&mut self, req: &Request) -> Response {
+        let tag = random_token(&mut self.rng, 10);
+        let mut resp = match req.method {
+            Method::OPTIONS => Response::to_request(req, 200, "OK", Some(&tag)),
+            Method::BYE | Method::CANCEL | Method::NOTIFY => {
+                Response::to_request(req, 481, "Call/Transaction Does Not Exist", Some(&tag))
+            }
+            _ => Response::to_request(req, 501, "Not Implemented", Some(&tag)),
+        };
+        resp.headers.insert(Name::ALLOW, "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE");
+        resp.headers.insert(Name::SERVER, USER_AGENT);
+        resp
+    }
+
+    fn cnonce(&mut self) -> String {
+        random_token(&mut self.rng, 16)
+    }
+}
+
+/// `sip:user@host:port;transport=…`
+fn contact_uri(user: &str, public: &(String, u16), t: TransportKind) -> String {
+    let mut uri = NameAddr::new(format!("sip:{user}@{}:{}", public.0, public.1)).uri;
+    if let Some(p) = t.uri_param() {
+        uri.push_str(";transport=");
+        uri.push_str(p);
+    }
+    uri
+}
+
+/// A random alphanumeric string.
+pub fn random_token(rng: &mut impl Rng, len: usize) -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+}
+
+/// A version-4 UUID URN for `+sip.instance`.
+pub fn uuid(rng: &mut impl Rng) -> String {
+    let mut b: [u8; 16] = rng.random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("urn:uuid:{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
