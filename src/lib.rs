@@ -4,8 +4,8 @@
 //! [`engine`] that drives it, the [`api`] between engine and clients (GUI, CLI).
 
 pub mod api;
-// pub mod cli;
-// pub mod engine;
+pub mod cli;
+pub mod engine;
 pub mod sip;
 pub mod ua;
-// pub mod ui;
+pub mod ui;

@@ -118,12 +118,20 @@ pub fn digest_response(i: &DigestInput<'_>) -> String {
         ha1 = h(&format!("{ha1}:{}:{}", i.nonce, i.cnonce));
     }
     let ha2 = if i.qop == Some("auth-int") {
-        h(&format!("{}:{}:{}", i.method, i.uri, i.algorithm.hash(i.body)))
+        h(&format!(
+            "{}:{}:{}",
+            i.method,
+            i.uri,
+            i.algorithm.hash(i.body)
+        ))
     } else {
         h(&format!("{}:{}", i.method, i.uri))
     };
     match i.qop {
-        Some(q) => h(&format!("{ha1}:{}:{:08x}:{}:{q}:{ha2}", i.nonce, i.nc, i.cnonce)),
+        Some(q) => h(&format!(
+            "{ha1}:{}:{:08x}:{}:{q}:{ha2}",
+            i.nonce, i.nc, i.cnonce
+        )),
         None => h(&format!("{ha1}:{}:{ha2}", i.nonce)),
     }
 }
@@ -143,8 +151,12 @@ pub enum AuthError {
 impl std::fmt::Display for AuthError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AuthError::Rejected { realm } => write!(f, "wrong user name or password for realm \"{realm}\""),
-            AuthError::Unsupported(w) => write!(f, "cannot answer the authentication challenge: {w}"),
+            AuthError::Rejected { realm } => {
+                write!(f, "wrong user name or password for realm \"{realm}\"")
+            }
+            AuthError::Unsupported(w) => {
+                write!(f, "cannot answer the authentication challenge: {w}")
+            }
         }
     }
 }
@@ -170,7 +182,10 @@ pub struct Authenticator {
 impl Authenticator {
     /// State for an account.
     pub fn new(creds: Credentials) -> Self {
-        Self { creds, cached: Vec::new() }
+        Self {
+            creds,
+            cached: Vec::new(),
+        }
     }
 
     /// Takes a 401/407 and remembers the strongest challenge per realm (the nonce count
@@ -180,12 +195,18 @@ impl Authenticator {
     /// caller decides that: a second challenge in a row that is not `stale=true` is a refusal.
     pub fn handle_challenge(&mut self, resp: &Response) -> Result<(), AuthError> {
         let proxy = resp.code == 407;
-        let hdr = if proxy { Name::PROXY_AUTHENTICATE } else { Name::WWW_AUTHENTICATE };
+        let hdr = if proxy {
+            Name::PROXY_AUTHENTICATE
+        } else {
+            Name::WWW_AUTHENTICATE
+        };
         let mut best: Vec<(DigestChallenge, DigestAlgorithm)> = Vec::new();
         let mut seen = Vec::new();
         for raw in resp.headers.get_raw(&hdr) {
             seen.push(raw.as_str().chars().take(40).collect::<String>());
-            let Some(ch) = parse_challenge(raw.as_str()) else { continue };
+            let Some(ch) = parse_challenge(raw.as_str()) else {
+                continue;
+            };
             let Some(alg) = DigestAlgorithm::from_value(match &ch.algorithm {
                 ezk_sip_types::header::typed::Algorithm::AlgorithmValue(v) => v,
                 _ => continue,
@@ -210,7 +231,8 @@ impl Authenticator {
             } else {
                 None
             };
-            self.cached.retain(|c| !(c.proxy == proxy && c.realm == realm));
+            self.cached
+                .retain(|c| !(c.proxy == proxy && c.realm == realm));
             self.cached.push(Cached {
                 proxy,
                 realm,
@@ -248,7 +270,12 @@ impl Authenticator {
             let response = digest_response(&input);
             let mut v = format!(
                 "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", response=\"{}\", algorithm={}",
-                self.creds.username, c.realm, c.nonce, req.uri, response, c.algorithm.token()
+                self.creds.username,
+                c.realm,
+                c.nonce,
+                req.uri,
+                response,
+                c.algorithm.token()
             );
             if let Some(q) = c.qop {
                 v.push_str(&format!(", qop={q}, nc={:08x}, cnonce=\"{cnonce}\"", c.nc));
@@ -258,7 +285,11 @@ impl Authenticator {
             if let Some(o) = &c.opaque {
                 v.push_str(&format!(", opaque=\"{o}\""));
             }
-            let name = if c.proxy { Name::PROXY_AUTHORIZATION } else { Name::AUTHORIZATION };
+            let name = if c.proxy {
+                Name::PROXY_AUTHORIZATION
+            } else {
+                Name::AUTHORIZATION
+            };
             req.headers.insert(name, v);
         }
     }
@@ -276,8 +307,15 @@ impl Authenticator {
 
 /// True when a 401/407 carries a challenge with `stale=true` (RFC 7616 §3.3).
 pub fn is_stale(resp: &Response) -> bool {
-    let name = if resp.code == 407 { Name::PROXY_AUTHENTICATE } else { Name::WWW_AUTHENTICATE };
-    resp.headers.get_raw(&name).filter_map(|v| parse_challenge(v.as_str())).any(|c| c.stale)
+    let name = if resp.code == 407 {
+        Name::PROXY_AUTHENTICATE
+    } else {
+        Name::WWW_AUTHENTICATE
+    };
+    resp.headers
+        .get_raw(&name)
+        .filter_map(|v| parse_challenge(v.as_str()))
+        .any(|c| c.stale)
 }
 
 /// Parses one WWW-/Proxy-Authenticate value as a Digest challenge.

@@ -67,6 +67,7 @@ pub struct UserAgent {
     reg: Registration,
     rng: StdRng,
     keepalive_at: Option<Instant>,
+    last_transport_error: Option<String>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
 }
@@ -74,15 +75,29 @@ pub struct UserAgent {
 impl UserAgent {
     /// A user agent that talks to `server` from the local address `local`.
     /// `seed` feeds every random string (Call-ID, tags, branches, cnonces, jitter).
-    pub fn new(account: AccountConfig, server: Destination, local: SocketAddr, timers: TimerConfig, seed: u64) -> Self {
+    pub fn new(
+        account: AccountConfig,
+        server: Destination,
+        local: SocketAddr,
+        timers: TimerConfig,
+        seed: u64,
+    ) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let public = (transport::host_for_uri(&local.ip()), local.port());
         let contact = contact_uri(&account.user, &public, server.transport);
         let creds = Credentials {
-            username: account.auth_user.clone().unwrap_or_else(|| account.user.clone()),
+            username: account
+                .auth_user
+                .clone()
+                .unwrap_or_else(|| account.user.clone()),
             password: account.password.clone(),
         };
-        let mut rc = RegistrationConfig::new(&account.aor(), &format!("sip:{}", account.domain), &contact, creds);
+        let mut rc = RegistrationConfig::new(
+            &account.aor(),
+            &format!("sip:{}", account.domain),
+            &contact,
+            creds,
+        );
         rc.expires = account.expires;
         rc.display_name = account.display_name.clone();
         rc.instance_id = Some(uuid(&mut rng));
@@ -99,6 +114,7 @@ impl UserAgent {
             reg,
             rng,
             keepalive_at: None,
+            last_transport_error: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -107,6 +123,11 @@ impl UserAgent {
     /// The address of record.
     pub fn aor(&self) -> String {
         self.account.aor()
+    }
+
+    /// The local address Via and Contact are built from.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
     }
 
     /// The registration state.
@@ -154,7 +175,11 @@ impl UserAgent {
         }
         match SipMessage::parse(data) {
             Ok(msg) => match self.txl.handle_message(now, msg, source) {
-                Incoming::Request { key: Some(key), request, .. } => {
+                Incoming::Request {
+                    key: Some(key),
+                    request,
+                    ..
+                } => {
                     let resp = self.answer_request(&request);
                     self.txl.respond(now, &key, &resp);
                 }
@@ -166,15 +191,19 @@ impl UserAgent {
             Err(e) => {
                 tracing::info!(%e, from = %source.addr, "malformed SIP message");
                 if let Some(resp) = crate::sip::message::error_response(data, &e) {
-                    self.transmits.push_back(Transmit { dest: source, data: resp });
+                    self.transmits.push_back(Transmit {
+                        dest: source,
+                        data: resp,
+                    });
                 }
             }
         }
         self.pump(now);
     }
 
-    /// The transport could not deliver to (or lost the flow to) `dest`.
-    pub fn handle_transport_error(&mut self, now: Instant, dest: Destination) {
+    /// The transport could not deliver to (or lost the flow to) `dest`, for `reason`.
+    pub fn handle_transport_error(&mut self, now: Instant, dest: Destination, reason: &str) {
+        self.last_transport_error = Some(reason.to_string());
         self.txl.handle_transport_error(dest);
         self.pump(now);
         if dest == self.server {
@@ -190,7 +219,10 @@ impl UserAgent {
         let c = self.cnonce();
         self.reg.handle_timeout(now, &c);
         if self.keepalive_at.is_some_and(|t| t <= now) {
-            self.transmits.push_back(Transmit { dest: self.server, data: Bytes::from_static(KEEPALIVE_PING) });
+            self.transmits.push_back(Transmit {
+                dest: self.server,
+                data: Bytes::from_static(KEEPALIVE_PING),
+            });
             self.keepalive_at = Some(now + self.account.keepalive);
         }
         self.pump(now);
@@ -208,7 +240,14 @@ impl UserAgent {
 
     /// When `handle_timeout` is next due.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        [self.txl.poll_timeout(), self.reg.poll_timeout(), self.keepalive_at].into_iter().flatten().min()
+        [
+            self.txl.poll_timeout(),
+            self.reg.poll_timeout(),
+            self.keepalive_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Moves output between the layers until nothing is left.
@@ -239,7 +278,9 @@ impl UserAgent {
     }
 
     fn handle_tx_event(&mut self, now: Instant, ev: TxEvent) {
-        let TxEvent::Client { request, event, .. } = ev else { return };
+        let TxEvent::Client { request, event, .. } = ev else {
+            return;
+        };
         if request.method != Method::REGISTER {
             return;
         }
@@ -247,7 +288,8 @@ impl UserAgent {
         match event {
             ClientEvent::Response(resp) => {
                 if (200..300).contains(&resp.code) && self.learn_public_address(&resp) {
-                    let contact = contact_uri(&self.account.user, &self.public, self.server.transport);
+                    let contact =
+                        contact_uri(&self.account.user, &self.public, self.server.transport);
                     let c = self.cnonce();
                     self.reg.set_contact(contact, &c);
                     return;
@@ -255,8 +297,17 @@ impl UserAgent {
                 let c = self.cnonce();
                 self.reg.handle_response(now, &request, &resp, j, &c);
             }
-            ClientEvent::Timeout => self.reg.handle_no_response(now, &request, "no answer from the server (timeout)", j),
-            ClientEvent::TransportError => self.reg.handle_no_response(now, &request, "transport error", j),
+            ClientEvent::Timeout => {
+                self.reg
+                    .handle_no_response(now, &request, "no answer from the server (timeout)", j)
+            }
+            ClientEvent::TransportError => {
+                let why = self
+                    .last_transport_error
+                    .clone()
+                    .unwrap_or_else(|| "transport error".into());
+                self.reg.handle_no_response(now, &request, &why, j)
+            }
         }
     }
 
@@ -267,9 +318,17 @@ impl UserAgent {
                 if !self.account.keepalive.is_zero() && self.keepalive_at.is_none() {
                     self.keepalive_at = Some(now + self.account.keepalive);
                 }
-                self.events.push_back(Event::Registered { aor, expires, contacts });
+                self.events.push_back(Event::Registered {
+                    aor,
+                    expires,
+                    contacts,
+                });
             }
-            RegEvent::Failed { code, reason, retry_in } => {
+            RegEvent::Failed {
+                code,
+                reason,
+                retry_in,
+            } => {
                 if retry_in.is_none() {
                     self.keepalive_at = None;
                 }
@@ -289,7 +348,9 @@ impl UserAgent {
 
     /// NAT: the registrar saw us elsewhere (`received`/`rport`): use that in Contact.
     fn learn_public_address(&mut self, resp: &Response) -> bool {
-        let Some(via) = resp.top_via() else { return false };
+        let Some(via) = resp.top_via() else {
+            return false;
+        };
         match transport::learned_address(&via, &self.public.0, self.public.1) {
             Some(addr) if self.server.transport == TransportKind::Udp => {
                 tracing::info!(host = %addr.0, port = addr.1, "learnt public address from rport");
@@ -303,13 +364,22 @@ impl UserAgent {
     /// Via (fresh branch, rport), Max-Forwards, User-Agent.
     fn decorate(&mut self, req: &mut Request) {
         let branch = format!("{BRANCH_COOKIE}{}", random_token(&mut self.rng, 16));
-        let via = Via::new(self.server.transport.via_token(), &self.public.0, self.public.1, &branch);
+        let via = Via::new(
+            self.server.transport.via_token(),
+            &self.public.0,
+            self.public.1,
+            &branch,
+        );
         req.headers.remove(&Name::VIA);
         req.headers.insert_front(Name::VIA, via.to_header());
         req.headers.insert(Name::MAX_FORWARDS, "70");
         req.headers.insert(Name::USER_AGENT, USER_AGENT);
-        req.headers.insert(Name::ALLOW, "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE");
-        req.headers.insert(Name::SUPPORTED, "path, outbound, replaces");
+        req.headers.insert(
+            Name::ALLOW,
+            "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE",
+        );
+        req.headers
+            .insert(Name::SUPPORTED, "path, outbound, replaces");
     }
 
     /// Requests outside any dialog: OPTIONS gets 200, the rest 501 for now.
@@ -322,7 +392,10 @@ impl UserAgent {
             }
             _ => Response::to_request(req, 501, "Not Implemented", Some(&tag)),
         };
-        resp.headers.insert(Name::ALLOW, "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE");
+        resp.headers.insert(
+            Name::ALLOW,
+            "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE",
+        );
         resp.headers.insert(Name::SERVER, USER_AGENT);
         resp
     }
@@ -345,7 +418,9 @@ fn contact_uri(user: &str, public: &(String, u16), t: TransportKind) -> String {
 /// A random alphanumeric string.
 pub fn random_token(rng: &mut impl Rng, len: usize) -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+    (0..len)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
 }
 
 /// A version-4 UUID URN for `+sip.instance`.
@@ -354,5 +429,12 @@ pub fn uuid(rng: &mut impl Rng) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("urn:uuid:{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }

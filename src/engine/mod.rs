@@ -1,0 +1,281 @@
+//! The engine: a thin tokio driver of the sans-IO user agent, on its own thread.
+//!
+//! `select!{ command, received bytes, sleep_until(next timeout) }` → one `handle_*` → drain
+//! (see the contract in [`crate::ua`]). Clients talk to it only through [`api::Command`] and
+//! [`api::Event`]; a wake-up closure lets the GUI repaint without the engine knowing egui.
+
+pub mod dns;
+pub mod flow;
+
+use crate::api::{Command, Event};
+use crate::sip::TransportKind;
+use crate::sip::transaction::TimerConfig;
+use crate::sip::transport::Destination;
+use crate::ua::{AccountConfig, UserAgent};
+use flow::Flow;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// How long an un-REGISTER may take on shutdown before the engine stops anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long a TCP/TLS connect may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Everything the engine needs for one account.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The account.
+    pub account: AccountConfig,
+    /// `host[:port]` of the registrar/proxy.
+    pub server: String,
+    /// Transport to use.
+    pub transport: TransportKind,
+    /// Extra CA certificate(s) to trust for TLS (PEM).
+    pub ca_file: Option<PathBuf>,
+    /// T1/T2/T4.
+    pub timers: TimerConfig,
+    /// Register as soon as the engine starts.
+    pub register_on_start: bool,
+}
+
+/// Called after every batch of events (the GUI passes `ctx.request_repaint`).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// The client side of a running engine.
+pub struct EngineHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    /// Events in order; `Event::Stopped` is the last one.
+    pub events: std::sync::mpsc::Receiver<Event>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    /// Sends a command (ignored once the engine has stopped).
+    pub fn send(&self, c: Command) {
+        let _ = self.commands.send(c);
+    }
+
+    /// Waits for the engine thread to finish.
+    pub fn join(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts the engine on a new thread.
+pub fn spawn(cfg: EngineConfig, wake: Waker) -> std::io::Result<EngineHandle> {
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("lampboard-engine".into())
+        .spawn(move || {
+            let sink = Sink { tx: ev_tx, wake };
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(run(cfg, cmd_rx, &sink)),
+                Err(e) => sink.emit(Event::NetworkError {
+                    reason: format!("cannot start the runtime: {e}"),
+                }),
+            }
+            sink.emit(Event::Stopped);
+        })?;
+    Ok(EngineHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+        thread: Some(thread),
+    })
+}
+
+struct Sink {
+    tx: std::sync::mpsc::Sender<Event>,
+    wake: Waker,
+}
+
+impl Sink {
+    fn emit(&self, e: Event) {
+        let _ = self.tx.send(e);
+        (self.wake)();
+    }
+}
+
+fn seed() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (t.as_nanos() as u64) ^ ((std::process::id() as u64) << 32)
+}
+
+async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink: &Sink) {
+    let spec = match dns::ServerSpec::parse(&cfg.server) {
+        Ok(s) => s,
+        Err(e) => return sink.emit(Event::NetworkError { reason: e }),
+    };
+    let dests = match dns::resolve(&spec, cfg.transport).await {
+        Ok(d) => d,
+        Err(e) => return sink.emit(Event::NetworkError { reason: e }),
+    };
+    let tls = match cfg.transport {
+        TransportKind::Tls => match flow::tls_config(cfg.ca_file.as_deref()) {
+            Ok(t) => Some(t),
+            Err(e) => return sink.emit(Event::NetworkError { reason: e }),
+        },
+        _ => None,
+    };
+    let mut net = Net {
+        dest: dests[0],
+        server_name: spec.host.clone(),
+        tls,
+        flow: None,
+    };
+    // A failure here is reported by the first send, which tries again.
+    let local = net
+        .connect()
+        .await
+        .unwrap_or_else(|_| unspecified(net.dest.addr));
+    let mut ua = UserAgent::new(cfg.account.clone(), net.dest, local, cfg.timers, seed());
+    let start = std::time::Instant::now();
+    // Maps tokio's clock (pausable in tests) onto the std Instants the core uses.
+    let t0 = Instant::now();
+    let now = || start + (Instant::now() - t0);
+    if cfg.register_on_start {
+        ua.register(now());
+    }
+    let mut shutdown_by: Option<Instant> = None;
+    loop {
+        net.drain(&mut ua, sink, now()).await;
+        if let Some(by) = shutdown_by {
+            let done = !matches!(
+                ua.registration_state(),
+                crate::sip::registration::RegState::Unregistering
+            );
+            if done || Instant::now() >= by {
+                break;
+            }
+        }
+        let wake_at = ua
+            .poll_timeout()
+            .map(|t| t0 + t.saturating_duration_since(start));
+        let wake_at = match (wake_at, shutdown_by) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        tokio::select! {
+            c = cmds.recv() => match c {
+                Some(Command::Register) => ua.register(now()),
+                Some(Command::Unregister) => ua.unregister(now()),
+                Some(Command::Shutdown) | None => {
+                    if shutdown_by.is_none() {
+                        ua.unregister(now());
+                        shutdown_by = Some(Instant::now() + SHUTDOWN_GRACE);
+                    }
+                }
+            },
+            r = net.recv() => match r {
+                Ok(data) => {
+                    tracing::trace!(from = %net.dest.addr, "recv {}", String::from_utf8_lossy(&data));
+                    ua.handle_datagram(now(), &data, net.dest);
+                }
+                Err(e) => net.fail(&mut ua, sink, now(), e.to_string()),
+            },
+            _ = sleep_until_opt(wake_at) => ua.handle_timeout(now()),
+        }
+    }
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn unspecified(remote: SocketAddr) -> SocketAddr {
+    if remote.is_ipv6() {
+        "[::]:0".parse().expect("literal")
+    } else {
+        "0.0.0.0:0".parse().expect("literal")
+    }
+}
+
+/// The flow to the server and how to re-open it.
+struct Net {
+    dest: Destination,
+    server_name: String,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    flow: Option<Flow>,
+}
+
+impl Net {
+    async fn connect(&mut self) -> Result<SocketAddr, String> {
+        let what = format!("{} {}", self.dest.transport, self.dest.addr);
+        let f = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            Flow::connect(self.dest, &self.server_name, self.tls.clone()),
+        )
+        .await
+        .map_err(|_| format!("connecting to {what} timed out"))?
+        .map_err(|e| format!("cannot connect to {what}: {e}"))?;
+        let local = f.local_addr().map_err(|e| e.to_string())?;
+        self.flow = Some(f);
+        Ok(local)
+    }
+
+    async fn recv(&mut self) -> std::io::Result<Vec<u8>> {
+        match &mut self.flow {
+            Some(f) => f.recv().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// A receive or send error: streams are closed (re-opened on the next send); UDP stays.
+    fn fail(&mut self, ua: &mut UserAgent, sink: &Sink, now: std::time::Instant, reason: String) {
+        tracing::info!(%reason, "transport error");
+        if self.dest.transport.is_reliable() {
+            self.flow = None;
+        }
+        ua.handle_transport_error(now, self.dest, &reason);
+        sink.emit(Event::NetworkError { reason });
+    }
+
+    /// Sends everything the user agent has queued and hands its events to the client.
+    async fn drain(&mut self, ua: &mut UserAgent, sink: &Sink, now: std::time::Instant) {
+        while let Some(ev) = ua.poll_event() {
+            sink.emit(ev);
+        }
+        while let Some(t) = ua.poll_transmit() {
+            if self.flow.is_none() {
+                match self.connect().await {
+                    Ok(local) => {
+                        if local != ua.local_addr() {
+                            // The bytes carry the old address in Via/Contact: the user agent
+                            // re-sends with the new one.
+                            ua.handle_local_address(now, local);
+                            continue;
+                        }
+                    }
+                    Err(e) => {
+                        self.fail(ua, sink, now, e);
+                        continue;
+                    }
+                }
+            }
+            let Some(flow) = self.flow.as_mut() else {
+                continue;
+            };
+            tracing::trace!(to = %t.dest.addr, "send {}", String::from_utf8_lossy(&t.data));
+            if let Err(e) = flow.send(&t.data).await {
+                self.fail(ua, sink, now, format!("send to {}: {e}", t.dest.addr));
+            }
+        }
+        while let Some(ev) = ua.poll_event() {
+            sink.emit(ev);
+        }
+    }
+}
