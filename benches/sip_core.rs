@@ -66,7 +66,10 @@ fn rate(dur: Duration, mut f: impl FnMut() -> usize) -> f64 {
 
 fn main() {
     let dur = Duration::from_millis(
-        std::env::var("BENCH_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500),
+        std::env::var("BENCH_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1500),
     );
     let reg401 = REGISTER_401.as_bytes();
     let notify = notify_764();
@@ -79,8 +82,13 @@ fn main() {
         println!("parse+serialise {name:<13} {:>10.0} msg/s", r);
     }
 
-    let dest = Destination { transport: TransportKind::Udp, addr: "127.0.0.1:5060".parse().expect("addr") };
-    let SipMessage::Request(template) = SipMessage::parse(&notify).expect("parses") else { unreachable!() };
+    let dest = Destination {
+        transport: TransportKind::Udp,
+        addr: "127.0.0.1:5060".parse().expect("addr"),
+    };
+    let SipMessage::Request(template) = SipMessage::parse(&notify).expect("parses") else {
+        unreachable!()
+    };
     let mut n = 0u64;
     let t0 = Instant::now();
     let mut layer = TransactionLayer::new(TimerConfig::default());
@@ -89,7 +97,10 @@ fn main() {
         n += 1;
         let mut req = template.clone();
         req.headers.remove(&ezk_sip_types::Name::VIA);
-        req.headers.insert(ezk_sip_types::Name::VIA, format!("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKc{n}"));
+        req.headers.insert(
+            ezk_sip_types::Name::VIA,
+            format!("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKc{n}"),
+        );
         let now = t0 + Duration::from_millis(n);
         layer.send_request(now, req.clone(), dest);
         while layer.poll_transmit().is_some() {}
@@ -106,12 +117,22 @@ fn main() {
         n += 1;
         let mut req = template.clone();
         req.headers.remove(&ezk_sip_types::Name::VIA);
-        req.headers.insert(ezk_sip_types::Name::VIA, format!("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKs{n}"));
+        req.headers.insert(
+            ezk_sip_types::Name::VIA,
+            format!("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKs{n}"),
+        );
         let now = t0 + Duration::from_millis(n);
-        if let Incoming::Request { key: Some(key), request, .. } =
-            layer.handle_message(now, SipMessage::Request(req), dest)
+        if let Incoming::Request {
+            key: Some(key),
+            request,
+            ..
+        } = layer.handle_message(now, SipMessage::Request(req), dest)
         {
-            layer.respond(now, &key, &Response::to_request(&request, 200, "OK", Some("t")));
+            layer.respond(
+                now,
+                &key,
+                &Response::to_request(&request, 200, "OK", Some("t")),
+            );
         }
         while layer.poll_transmit().is_some() {}
         layer.handle_timeout(now);

@@ -13,6 +13,8 @@ PACKAGES=(
   sqlite3 openssl perl procps
   # build deps (cpal -> ALSA)
   libasound2-dev pkg-config
+  # the desktop window under a virtual X server (tests/gui_window.rs)
+  xvfb x11-utils libgl1-mesa-dri libegl1 libxkbcommon-x11-0
 )
 
 SUDO=""

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the test peers (Kamailio, SIPp, baresip, Xvfb…) from Debian packages and runs
+# every check: formatting, clippy, unit tests, virtual-clock scenarios, the RFC 4475 corpus,
+# the real-server tests against Kamailio on loopback, and the desktop window under Xvfb.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash tests/testbed/install-deps.sh
+if ! command -v cargo >/dev/null; then
+  echo "test.sh: Rust 1.95 or newer is needed (rustup toolchain install stable)" >&2
+  exit 1
+fi
+echo "== cargo fmt --check"
+cargo fmt --check
+echo "== cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+echo "== cargo test"
+cargo test --quiet 2>&1 | tee /tmp/lampboard-test.log
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+     END { printf "lampboard: %d passed, %d failed\n", p, f }' /tmp/lampboard-test.log
