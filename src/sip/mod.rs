@@ -4,11 +4,23 @@
 
 pub mod addr;
 pub mod auth;
+pub mod dialog;
 pub mod message;
+pub mod publication;
 pub mod registration;
+pub mod subscription;
 pub mod transaction;
 pub mod transport;
 pub mod via;
 
 pub use message::{ParseError, Request, Response, SipMessage};
 pub use transport::{Destination, Transmit, TransportKind};
+
+/// A random lower-case alphanumeric string (tags, Call-IDs, branches, cnonces) drawn from the
+/// caller's generator.
+pub fn random_token(rng: &mut impl rand::Rng, len: usize) -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..len)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
+}

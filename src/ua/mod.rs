@@ -15,6 +15,7 @@ use crate::api::Event;
 use crate::sip::addr::NameAddr;
 use crate::sip::auth::Credentials;
 use crate::sip::message::{Request, Response, SipMessage};
+pub use crate::sip::random_token;
 use crate::sip::registration::{RegEvent, RegState, Registration, RegistrationConfig};
 use crate::sip::transaction::{ClientEvent, Incoming, TimerConfig, TransactionLayer, TxEvent};
 use crate::sip::transport::{self, Destination, KEEPALIVE_PING, Transmit, TransportKind};
@@ -413,14 +414,6 @@ fn contact_uri(user: &str, public: &(String, u16), t: TransportKind) -> String {
         uri.push_str(p);
     }
     uri
-}
-
-/// A random alphanumeric string.
-pub fn random_token(rng: &mut impl Rng, len: usize) -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..len)
-        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
-        .collect()
 }
 
 /// A version-4 UUID URN for `+sip.instance`.
