@@ -65,12 +65,7 @@ fn rate(dur: Duration, mut f: impl FnMut() -> usize) -> f64 {
 }
 
 fn main() {
-    let dur = Duration::from_millis(
-        std::env::var("BENCH_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1500),
-    );
+    let dur = Duration::from_millis(std::env::var("BENCH_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500));
     let reg401 = REGISTER_401.as_bytes();
     let notify = notify_764();
     for (name, bytes) in [("REGISTER 401", reg401), ("NOTIFY 764 B", &notify[..])] {
@@ -82,13 +77,8 @@ fn main() {
         println!("parse+serialise {name:<13} {:>10.0} msg/s", r);
     }
 
-    let dest = Destination {
-        transport: TransportKind::Udp,
-        addr: "127.0.0.1:5060".parse().expect("addr"),
-    };
-    let SipMessage::Request(template) = SipMessage::parse(&notify).expect("parses") else {
-        unreachable!()
-    };
+    let dest = Destination { transport: TransportKind::Udp, addr: "127.0.0.1:5060".parse().expect("addr") };
+    let SipMessage::Request(template) = SipMessage::parse(&notify).expect("parses") else { unreachable!() };
     let mut n = 0u64;
     let t0 = Instant::now();
     let mut layer = TransactionLayer::new(TimerConfig::default());
@@ -97,10 +87,7 @@ fn main() {
         n += 1;
         let mut req = template.clone();
         req.headers.remove(&ezk_sip_types::Name::VIA);
-        req.headers.insert(
-            ezk_sip_types::Name::VIA,
-            format!("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKc{n}"),
-        );
+        req.headers.insert(ezk_sip_types::Name::VIA, format!("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKc{n}"));
         let now = t0 + Duration::from_millis(n);
         layer.send_request(now, req.clone(), dest);
         while layer.poll_transmit().is_some() {}
@@ -117,22 +104,12 @@ fn main() {
         n += 1;
         let mut req = template.clone();
         req.headers.remove(&ezk_sip_types::Name::VIA);
-        req.headers.insert(
-            ezk_sip_types::Name::VIA,
-            format!("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKs{n}"),
-        );
+        req.headers.insert(ezk_sip_types::Name::VIA, format!("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKs{n}"));
         let now = t0 + Duration::from_millis(n);
-        if let Incoming::Request {
-            key: Some(key),
-            request,
-            ..
-        } = layer.handle_message(now, SipMessage::Request(req), dest)
+        if let Incoming::Request { key: Some(key), request, .. } =
+            layer.handle_message(now, SipMessage::Request(req), dest)
         {
-            layer.respond(
-                now,
-                &key,
-                &Response::to_request(&request, 200, "OK", Some("t")),
-            );
+            layer.respond(now, &key, &Response::to_request(&request, 200, "OK", Some("t")));
         }
         while layer.poll_transmit().is_some() {}
         layer.handle_timeout(now);
@@ -141,4 +118,71 @@ fn main() {
     println!("server transactions driven     {:>10.0} tx/s", r);
     let (c, s) = layer.len();
     println!("(live transactions left waiting for Timer J/K: {c} client, {s} server)");
+    notify_pipeline(dur);
+}
+
+/// A whole NOTIFY through the user agent: parse, server transaction, subscription dialog,
+/// PIDF parse + interpretation, lamp merge, lamp event out (every NOTIFY changes the lamp).
+fn notify_pipeline(dur: Duration) {
+    use lampboard::api::Event;
+    use lampboard::ua::{AccountConfig, UserAgent};
+    let account = AccountConfig {
+        user: "2000".into(),
+        domain: "127.0.0.1".into(),
+        auth_user: None,
+        password: "pw".into(),
+        display_name: None,
+        expires: 600,
+        keepalive: Duration::ZERO,
+        subscribe: Default::default(),
+    };
+    let server = Destination { transport: TransportKind::Udp, addr: "127.0.0.1:5060".parse().expect("addr") };
+    let t0 = Instant::now();
+    let mut ua = UserAgent::new(account, server, "127.0.0.1:5070".parse().expect("addr"), TimerConfig::default(), 1);
+    ua.watch(t0, &["1001".to_string()], &["presence".to_string()]);
+    let sub = loop {
+        let t = ua.poll_transmit().expect("SUBSCRIBE sent");
+        if t.data.starts_with(b"SUBSCRIBE") {
+            break t;
+        }
+    };
+    let SipMessage::Request(sub) = SipMessage::parse(&sub.data).expect("parses") else { unreachable!() };
+    let mut ok = Response::to_request(&sub, 200, "OK", Some("srv"));
+    ok.headers.insert(ezk_sip_types::Name::EXPIRES, "3600");
+    ua.handle_datagram(t0, &ok.to_bytes(), server);
+    let bodies = ["away", "dnd"].map(|s| {
+        format!(
+            "<?xml version=\"1.0\"?><presence xmlns=\"urn:ietf:params:xml:ns:pidf\" \
+xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\" xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\" \
+entity=\"sip:1001@127.0.0.1\"><tuple id=\"t1\"><status><basic>open</basic></status></tuple>\
+<dm:person id=\"p1\"><rpid:activities><rpid:{}/></rpid:activities><dm:note>{s}</dm:note></dm:person></presence>",
+            if s == "away" { "away" } else { "busy" }
+        )
+    });
+    let mut cseq = 1u32;
+    let mut lamps = 0usize;
+    let r = rate(dur, || {
+        cseq += 1;
+        let body = &bodies[(cseq % 2) as usize];
+        let msg = format!(
+            "NOTIFY sip:2000@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKn{cseq}\r\n\
+From: <sip:1001@127.0.0.1>;tag=srv\r\nTo: <sip:2000@127.0.0.1>;tag={}\r\nCall-ID: {}\r\nCSeq: {cseq} NOTIFY\r\n\
+Event: presence\r\nSubscription-State: active;expires=3600\r\nContent-Type: application/pidf+xml\r\n\
+Content-Length: {}\r\n\r\n{body}",
+            sub.from_tag().unwrap_or_default(),
+            sub.call_id(),
+            body.len()
+        );
+        let now = t0 + Duration::from_millis(cseq as u64);
+        ua.handle_datagram(now, msg.as_bytes(), server);
+        while ua.poll_transmit().is_some() {}
+        while let Some(e) = ua.poll_event() {
+            if matches!(e, Event::Lamp(_)) {
+                lamps += 1;
+            }
+        }
+        ua.handle_timeout(now);
+        1
+    });
+    println!("NOTIFY → lamp in the core       {:>10.0} NOTIFY/s ({lamps} lamp changes)", r);
 }

@@ -13,11 +13,34 @@ pub enum Command {
     Register,
     /// Remove the binding and stay unregistered.
     Unregister,
-    /// Un-register and stop the engine.
+    /// Un-register, end subscriptions, remove the published status, and stop the engine.
     Shutdown,
+    /// As `Shutdown`, but the published status stays on the server until it expires
+    /// (`lampboard presence set` without `--duration`).
+    ShutdownKeepingPresence,
+    /// Watch colleagues: each target is an extension (resolved in the account's domain) or
+    /// a full SIP URI; `events` are event packages (`presence`, `dialog`).
+    Watch {
+        /// Extensions or SIP URIs.
+        targets: Vec<String>,
+        /// Event packages to subscribe to for each target.
+        events: Vec<String>,
+    },
+    /// Set our own status (published with PUBLISH for now).
+    SetPresence {
+        /// available, away, chat, dnd, unavailable or custom.
+        status: String,
+        /// Note; for `custom` the status text (up to 64 characters).
+        note: Option<String>,
+        /// Entity tag of a state published earlier (by a previous run) to modify.
+        #[serde(default)]
+        etag: Option<String>,
+    },
 }
 
 /// What the engine reports.
+// Lamp events are the most frequent ones; boxing them would only add an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
@@ -60,6 +83,73 @@ pub enum Event {
         /// What failed.
         reason: String,
     },
+    /// A watched colleague's lamp changed.
+    Lamp(LampEvent),
+    /// Our status was published.
+    Published {
+        /// How it was applied: `publish` (later also `ucm-api`, `feature-codes`).
+        via: String,
+        /// The status word.
+        status: String,
+        /// Seconds the server keeps it.
+        expires: u32,
+        /// The server's entity tag for our state (to modify it from a later run).
+        etag: Option<String>,
+    },
+    /// Publishing our status failed.
+    PublishFailed {
+        /// How it was tried.
+        via: String,
+        /// Status code, `null` for timeouts.
+        code: Option<u16>,
+        /// Why.
+        reason: String,
+        /// True when the server does not take PUBLISH at all (489/405/501).
+        unsupported: bool,
+        /// Milliseconds until the next attempt; `null` when it will not retry.
+        retry_in_ms: Option<u64>,
+    },
+    /// Our published status was removed (on exit).
+    Unpublished {
+        /// How it had been applied.
+        via: String,
+    },
     /// The engine has stopped; no more events follow.
     Stopped,
+}
+
+/// One lamp on the wall: a watched colleague's merged state, ready to draw or print.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LampEvent {
+    /// The extension (or URI) as the user gave it.
+    pub ext: String,
+    /// The SIP URI watched.
+    pub uri: String,
+    /// available, away, chat, dnd, unavailable, custom or unknown.
+    pub status: String,
+    /// The note or custom text, if any.
+    pub note: Option<String>,
+    /// idle, ringing, busy, held, offline or unknown.
+    pub line: String,
+    /// green, red or off (presence-watcher view: status colour with the line overlaid).
+    pub led: String,
+    /// True when the LED blinks (a ringing line).
+    pub blink: bool,
+    /// True when the state is current (an active subscription delivered it).
+    pub fresh: bool,
+    /// unknown, pending, fresh, stale or failed.
+    pub freshness: String,
+    /// Caller of a ringing line (display name and number).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub caller: Option<String>,
+    /// The other party of a busy line, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peer: Option<String>,
+    /// Why the subscription is stale or failed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+    /// LED of the BLF view (line state only).
+    pub blf_led: String,
+    /// Whether the BLF LED blinks.
+    pub blf_blink: bool,
 }

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod cli;
 pub mod engine;
+pub mod presence;
 pub mod sip;
 pub mod ua;
 pub mod ui;

@@ -4,19 +4,15 @@ use clap::Parser;
 use lampboard::cli::{self, Cli, Sub};
 
 fn main() {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("LAMPBOARD_LOG").unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new("warn,rustls_platform_verifier=off")
-        });
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LAMPBOARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rustls_platform_verifier=off"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
     let cli = Cli::parse();
     let code = match &cli.command {
         Some(Sub::Register(args)) => cli::register(args),
+        Some(Sub::Watch(args)) => cli::watch::run(args),
+        Some(Sub::Presence { action }) => cli::presence::run(action),
         None => {
             // With no PBX configured yet, the app opens on the embedded demo.
             match lampboard::ui::run(true) {

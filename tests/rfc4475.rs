@@ -5,19 +5,12 @@ use lampboard::sip::message::SipMessage;
 use std::path::Path;
 
 fn files(kind: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/rfc4475")
-        .join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc4475").join(kind);
     let mut out: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "sip"))
-        .map(|p| {
-            (
-                p.file_stem().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
         .collect();
     out.sort();
     out
@@ -31,13 +24,9 @@ fn valid_messages_parse() {
         match SipMessage::parse(&bytes) {
             Ok(msg) => {
                 // Re-serialised, the message parses again to the same headers.
-                let again = SipMessage::parse(&msg.to_bytes())
-                    .unwrap_or_else(|e| panic!("{name}: re-parse failed: {e}"));
-                assert_eq!(
-                    msg.headers().iter().count(),
-                    again.headers().iter().count(),
-                    "{name}"
-                );
+                let again =
+                    SipMessage::parse(&msg.to_bytes()).unwrap_or_else(|e| panic!("{name}: re-parse failed: {e}"));
+                assert_eq!(msg.headers().iter().count(), again.headers().iter().count(), "{name}");
             }
             Err(e) => panic!("{name} must parse: {e}"),
         }
@@ -60,10 +49,7 @@ fn invalid_messages_are_rejected() {
         match lampboard::sip::message::error_response(&bytes, &err) {
             Some(r) if !is_response => {
                 let text = String::from_utf8_lossy(&r);
-                assert!(
-                    text.starts_with(&format!("SIP/2.0 {want} ")),
-                    "{name}: {text}"
-                );
+                assert!(text.starts_with(&format!("SIP/2.0 {want} ")), "{name}: {text}");
                 assert!(text.contains("Call-ID:"), "{name}: {text}");
             }
             None if is_response => {}
@@ -75,10 +61,7 @@ fn invalid_messages_are_rejected() {
 #[test]
 fn baddn_display_name_is_checked_on_its_own() {
     // The archive's baddn ends without the empty line; add it so only the display name is wrong.
-    let (_, mut bytes) = files("invalid")
-        .into_iter()
-        .find(|(n, _)| n == "baddn")
-        .unwrap();
+    let (_, mut bytes) = files("invalid").into_iter().find(|(n, _)| n == "baddn").unwrap();
     bytes.extend_from_slice(b"\r\n");
     let err = SipMessage::parse(&bytes).expect_err("baddn rejected");
     assert!(err.reason.contains("display name"), "{}", err.reason);
@@ -86,13 +69,8 @@ fn baddn_display_name_is_checked_on_its_own() {
 
 #[test]
 fn dblreq_keeps_only_the_first_message() {
-    let (_, bytes) = files("valid")
-        .into_iter()
-        .find(|(n, _)| n == "dblreq")
-        .unwrap();
-    let SipMessage::Request(r) = SipMessage::parse(&bytes).unwrap() else {
-        panic!("request")
-    };
+    let (_, bytes) = files("valid").into_iter().find(|(n, _)| n == "dblreq").unwrap();
+    let SipMessage::Request(r) = SipMessage::parse(&bytes).unwrap() else { panic!("request") };
     assert_eq!(r.method.to_string(), "REGISTER");
     assert!(r.body.is_empty());
 }

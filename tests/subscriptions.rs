@@ -9,29 +9,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 fn manager(rate: f64, window: usize, expires: u32) -> SubscriptionManager {
-    let cfg = SubscribeConfig {
-        expires,
-        rate,
-        window,
-        ..SubscribeConfig::default()
-    };
-    let auth = Authenticator::new(Credentials {
-        username: "2000".into(),
-        password: "pw".into(),
-    });
-    SubscriptionManager::new(
-        cfg,
-        "sip:2000@pbx.test".into(),
-        "sip:2000@192.0.2.5:5070".into(),
-        auth,
-        42,
-    )
+    let cfg = SubscribeConfig { expires, rate, window, ..SubscribeConfig::default() };
+    let auth = Authenticator::new(Credentials { username: "2000".into(), password: "pw".into() });
+    SubscriptionManager::new(cfg, "sip:2000@pbx.test".into(), "sip:2000@192.0.2.5:5070".into(), auth, 42)
 }
 
 fn reparse(r: &Request) -> Request {
     let mut r = r.clone();
-    r.headers
-        .insert_front(name("Via"), "SIP/2.0/UDP 192.0.2.5:5070;branch=z9hG4bKt");
+    r.headers.insert_front(name("Via"), "SIP/2.0/UDP 192.0.2.5:5070;branch=z9hG4bKt");
     match SipMessage::parse(&r.to_bytes()).expect("our SUBSCRIBE parses") {
         SipMessage::Request(r) => r,
         _ => unreachable!(),
@@ -41,8 +26,7 @@ fn reparse(r: &Request) -> Request {
 fn ok(req: &Request, expires: u32, to_tag: &str) -> Response {
     let mut r = Response::to_request(req, 200, "OK", Some(to_tag));
     r.headers.insert(name("Expires"), expires.to_string());
-    r.headers
-        .insert(name("Contact"), "<sip:notifier@192.0.2.1:5060>".to_string());
+    r.headers.insert(name("Contact"), "<sip:notifier@192.0.2.1:5060>".to_string());
     r
 }
 
@@ -79,11 +63,7 @@ fn thousand_subscriptions_paced_and_refreshed_for_24_hours() {
     let t0 = Instant::now();
     let mut m = manager(RATE, 10, 600);
     for i in 0..N {
-        m.add(
-            &format!("sip:{}@pbx.test", 3000 + i),
-            "presence",
-            "application/pidf+xml",
-        );
+        m.add(&format!("sip:{}@pbx.test", 3000 + i), "presence", "application/pidf+xml");
     }
     let end = t0 + Duration::from_secs(24 * 3600);
     let mut now = t0;
@@ -100,10 +80,7 @@ fn thousand_subscriptions_paced_and_refreshed_for_24_hours() {
         while let Some(req) = m.poll_request() {
             let req = reparse(&req);
             sends.push(now);
-            per_sub
-                .entry(req.to_addr().unwrap().uri)
-                .or_default()
-                .push(now);
+            per_sub.entry(req.to_addr().unwrap().uri).or_default().push(now);
             seq += 1;
             pending.insert((now + Duration::from_millis(20), seq), req);
         }
@@ -136,10 +113,7 @@ fn thousand_subscriptions_paced_and_refreshed_for_24_hours() {
     assert_eq!(first_active.len(), N, "every subscription became active");
     let last_first = *first_active.values().max().unwrap();
     let fill = last_first - t0;
-    assert!(
-        fill <= Duration::from_secs_f64(N as f64 / RATE + 1.0),
-        "initial fill paced at the rate: {fill:?}"
-    );
+    assert!(fill <= Duration::from_secs_f64(N as f64 / RATE + 1.0), "initial fill paced at the rate: {fill:?}");
     // Never more than RATE requests in any one-second window.
     let mut worst = 0;
     let mut j = 0;
@@ -149,30 +123,17 @@ fn thousand_subscriptions_paced_and_refreshed_for_24_hours() {
         }
         worst = worst.max(i - j + 1);
     }
-    assert!(
-        worst <= RATE as usize,
-        "burst of {worst} SUBSCRIBEs in one second"
-    );
+    assert!(worst <= RATE as usize, "burst of {worst} SUBSCRIBEs in one second");
     assert_eq!(stale, 0, "no lamp went stale");
     // No drift: every resource is refreshed every 480–540 s (80–90 % of 600 s) plus pacing.
     for (uri, times) in &per_sub {
         for w in times.windows(2) {
             let gap = w[1] - w[0];
-            assert!(
-                gap >= Duration::from_secs(480) && gap <= Duration::from_secs(545),
-                "{uri}: refresh gap {gap:?}"
-            );
+            assert!(gap >= Duration::from_secs(480) && gap <= Duration::from_secs(545), "{uri}: refresh gap {gap:?}");
         }
-        assert!(
-            times.len() >= 160,
-            "{uri}: {} refreshes in 24 h",
-            times.len()
-        );
+        assert!(times.len() >= 160, "{uri}: {} refreshes in 24 h", times.len());
     }
-    eprintln!(
-        "{} SUBSCRIBEs in 24 h, worst second {worst}, fill {fill:?}",
-        sends.len()
-    );
+    eprintln!("{} SUBSCRIBEs in 24 h, worst second {worst}, fill {fill:?}", sends.len());
 }
 
 #[test]
@@ -196,11 +157,7 @@ fn server_answering_481_to_every_refresh() {
                 m.handle_notify(now, &n);
             } else {
                 refreshes += 1;
-                m.handle_response(
-                    now,
-                    &req,
-                    &Response::to_request(&req, 481, "Call Does Not Exist", None),
-                );
+                m.handle_response(now, &req, &Response::to_request(&req, 481, "Call Does Not Exist", None));
             }
         }
         let _ = statuses(&mut m);
@@ -210,15 +167,8 @@ fn server_answering_481_to_every_refresh() {
     }
     // Each refresh failed with 481 and was followed at once by a new subscription (a new dialog).
     assert!(refreshes >= 25, "refreshes {refreshes}");
-    assert!(
-        initial >= refreshes && initial <= refreshes + 1,
-        "initial {initial} vs refreshes {refreshes}"
-    );
-    assert_eq!(
-        call_ids.len(),
-        initial,
-        "every re-subscription is a new dialog"
-    );
+    assert!(initial >= refreshes && initial <= refreshes + 1, "initial {initial} vs refreshes {refreshes}");
+    assert_eq!(call_ids.len(), initial, "every re-subscription is a new dialog");
     assert_eq!(m.describe(id).unwrap().0, "sip:1002@pbx.test");
 }
 
@@ -232,17 +182,8 @@ fn notify_before_2xx_creates_the_dialog() {
     let n = notify(&req, "ntag", 1, "active;expires=600", "<presence/>");
     assert_eq!(m.handle_notify(t0, &n), (200, "OK"));
     let ev: Vec<_> = std::iter::from_fn(|| m.poll_event()).collect();
-    assert!(
-        ev.iter()
-            .any(|e| matches!(e, SubEvent::Notify { body, .. } if &body[..] == b"<presence/>"))
-    );
-    assert!(ev.iter().any(|e| matches!(
-        e,
-        SubEvent::Status {
-            status: SubStatus::Active,
-            ..
-        }
-    )));
+    assert!(ev.iter().any(|e| matches!(e, SubEvent::Notify { body, .. } if &body[..] == b"<presence/>")));
+    assert!(ev.iter().any(|e| matches!(e, SubEvent::Status { status: SubStatus::Active, .. })));
     m.handle_response(t0, &req, &ok(&req, 600, "ntag"));
     // The refresh goes inside the dialog: to the notifier's Contact, with its tag.
     let t = m.poll_timeout().unwrap();
@@ -263,10 +204,7 @@ fn terminated_reasons() {
         m.pace(t0);
         let req = reparse(&m.poll_request().unwrap());
         m.handle_response(t0, &req, &ok(&req, 600, "s"));
-        m.handle_notify(
-            t0,
-            &notify(&req, "s", 1, "active;expires=600", "<presence/>"),
-        );
+        m.handle_notify(t0, &notify(&req, "s", 1, "active;expires=600", "<presence/>"));
         let _ = statuses(&mut m);
         let code = m.handle_notify(t0, &notify(&req, "s", 2, state, ""));
         assert_eq!(code, (200, "OK"));
@@ -284,33 +222,20 @@ fn terminated_reasons() {
     };
     for reason in ["deactivated", "timeout"] {
         let (st, again, _, old) = run(&format!("terminated;reason={reason}"));
-        assert!(
-            matches!(st.as_slice(), [(_, SubStatus::Stale(_))]),
-            "{reason}: {st:?}"
-        );
+        assert!(matches!(st.as_slice(), [(_, SubStatus::Stale(_))]), "{reason}: {st:?}");
         let again = again.unwrap_or_else(|| panic!("{reason}: re-subscribed at once"));
         assert_ne!(again.call_id(), old.call_id(), "a new subscription");
         assert!(again.to_tag().is_none());
     }
     for reason in ["rejected", "noresource"] {
         let (st, again, later, _) = run(&format!("terminated;reason={reason}"));
-        assert!(
-            matches!(st.as_slice(), [(_, SubStatus::Failed { .. })]),
-            "{reason}: {st:?}"
-        );
-        assert!(
-            again.is_none() && later.is_none(),
-            "{reason}: stopped for good"
-        );
+        assert!(matches!(st.as_slice(), [(_, SubStatus::Failed { .. })]), "{reason}: {st:?}");
+        assert!(again.is_none() && later.is_none(), "{reason}: stopped for good");
     }
     for reason in ["probation", "giveup"] {
         let (_, again, later, _) = run(&format!("terminated;reason={reason};retry-after=30"));
         assert!(again.is_none());
-        assert_eq!(
-            later,
-            Some(t0 + Duration::from_secs(30)),
-            "{reason}: retry-after honoured"
-        );
+        assert_eq!(later, Some(t0 + Duration::from_secs(30)), "{reason}: retry-after honoured");
     }
 }
 
@@ -323,13 +248,8 @@ fn notify_for_no_subscription_gets_481_and_wrong_event_489() {
     let req = reparse(&m.poll_request().unwrap());
     let mut stray = req.clone();
     stray.headers.remove(&name("Call-ID"));
-    stray
-        .headers
-        .insert(name("Call-ID"), "unknown@elsewhere".to_string());
-    assert_eq!(
-        m.handle_notify(t0, &notify(&stray, "x", 1, "active", "")).0,
-        481
-    );
+    stray.headers.insert(name("Call-ID"), "unknown@elsewhere".to_string());
+    assert_eq!(m.handle_notify(t0, &notify(&stray, "x", 1, "active", "")).0, 481);
     let mut wrong = notify(&req, "x", 1, "active", "");
     wrong.headers.remove(&name("Event"));
     wrong.headers.insert(name("Event"), "dialog".to_string());
@@ -341,11 +261,7 @@ fn unsubscribe_all_is_paced_and_ends_everything() {
     let t0 = Instant::now();
     let mut m = manager(10.0, 100, 600);
     for i in 0..20 {
-        m.add(
-            &format!("sip:{}@pbx.test", 1000 + i),
-            "presence",
-            "application/pidf+xml",
-        );
+        m.add(&format!("sip:{}@pbx.test", 1000 + i), "presence", "application/pidf+xml");
     }
     let mut now = t0;
     let mut reqs = Vec::new();
@@ -375,13 +291,7 @@ fn unsubscribe_all_is_paced_and_ends_everything() {
         now += Duration::from_millis(10);
     }
     assert_eq!(unsub.len(), 20);
-    assert!(
-        unsub[19] - start >= Duration::from_millis(1800),
-        "paced at 10/s"
-    );
-    let ended = statuses(&mut m)
-        .into_iter()
-        .filter(|(_, s)| *s == SubStatus::Ended)
-        .count();
+    assert!(unsub[19] - start >= Duration::from_millis(1800), "paced at 10/s");
+    let ended = statuses(&mut m).into_iter().filter(|(_, s)| *s == SubStatus::Ended).count();
     assert_eq!(ended, 20);
 }

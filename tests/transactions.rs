@@ -3,8 +3,8 @@
 
 use lampboard::sip::message::{Request, Response, SipMessage};
 use lampboard::sip::transaction::{
-    ClientEvent, ClientState, ClientTransaction, Incoming, ServerEvent, ServerState,
-    ServerTransaction, TimerConfig, TransactionLayer, TxEvent,
+    ClientEvent, ClientState, ClientTransaction, Incoming, ServerEvent, ServerState, ServerTransaction, TimerConfig,
+    TransactionLayer, TxEvent,
 };
 use lampboard::sip::transport::{Destination, TransportKind};
 use std::time::{Duration, Instant};
@@ -33,11 +33,7 @@ fn response(req: &Request, code: u16) -> Response {
 
 /// Runs the clock forward in 10 ms steps, returning the offsets (ms) at which the transaction
 /// sent something, until `end`.
-fn run_client(
-    tx: &mut ClientTransaction,
-    t0: Instant,
-    end_ms: u64,
-) -> (Vec<u64>, Vec<ClientEvent>) {
+fn run_client(tx: &mut ClientTransaction, t0: Instant, end_ms: u64) -> (Vec<u64>, Vec<ClientEvent>) {
     let mut sends = Vec::new();
     let mut events = Vec::new();
     while tx.poll_transmit().is_some() {
@@ -63,20 +59,10 @@ fn run_client(
 #[test]
 fn non_invite_client_udp_retransmits_then_timer_f() {
     let t0 = Instant::now();
-    let mut tx = ClientTransaction::new(
-        request("OPTIONS", "z9hG4bKn1"),
-        false,
-        TimerConfig::default(),
-        t0,
-    );
+    let mut tx = ClientTransaction::new(request("OPTIONS", "z9hG4bKn1"), false, TimerConfig::default(), t0);
     let (sends, events) = run_client(&mut tx, t0, 40_000);
     // T1 doubling capped at T2: 0, .5, 1.5, 3.5, 7.5, then every 4 s until Timer F at 32 s.
-    assert_eq!(
-        sends,
-        vec![
-            0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500
-        ]
-    );
+    assert_eq!(sends, vec![0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
     assert!(matches!(events.as_slice(), [ClientEvent::Timeout]));
     assert!(tx.is_terminated());
 }
@@ -97,12 +83,7 @@ fn non_invite_client_proceeding_uses_t2() {
 #[test]
 fn non_invite_client_reliable_never_retransmits() {
     let t0 = Instant::now();
-    let mut tx = ClientTransaction::new(
-        request("OPTIONS", "z9hG4bKn3"),
-        true,
-        TimerConfig::default(),
-        t0,
-    );
+    let mut tx = ClientTransaction::new(request("OPTIONS", "z9hG4bKn3"), true, TimerConfig::default(), t0);
     let (sends, events) = run_client(&mut tx, t0, 40_000);
     assert_eq!(sends, vec![0]);
     assert!(matches!(events.as_slice(), [ClientEvent::Timeout]));
@@ -120,10 +101,7 @@ fn non_invite_client_final_then_timer_k() {
     // A retransmitted 200 is absorbed.
     tx.handle_response(t0 + Duration::from_millis(300), response(&req, 200));
     assert!(tx.poll_event().is_none());
-    assert_eq!(
-        tx.poll_timeout(),
-        Some(t0 + Duration::from_millis(200) + Duration::from_secs(5))
-    );
+    assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_millis(200) + Duration::from_secs(5)));
     tx.handle_timeout(t0 + Duration::from_millis(5200));
     assert!(tx.is_terminated());
 }
@@ -131,12 +109,7 @@ fn non_invite_client_final_then_timer_k() {
 #[test]
 fn invite_client_timer_a_doubles_until_timer_b() {
     let t0 = Instant::now();
-    let mut tx = ClientTransaction::new(
-        request("INVITE", "z9hG4bKi1"),
-        false,
-        TimerConfig::default(),
-        t0,
-    );
+    let mut tx = ClientTransaction::new(request("INVITE", "z9hG4bKi1"), false, TimerConfig::default(), t0);
     let (sends, events) = run_client(&mut tx, t0, 40_000);
     assert_eq!(sends, vec![0, 500, 1500, 3500, 7500, 15500, 31500]);
     assert!(matches!(events.as_slice(), [ClientEvent::Timeout]));
@@ -152,34 +125,18 @@ fn invite_client_builds_ack_for_non_2xx_and_resends_it() {
     tx.handle_response(t0 + Duration::from_millis(900), response(&req, 486));
     assert_eq!(tx.state(), ClientState::Completed);
     let ack = tx.poll_transmit().expect("ACK sent");
-    let SipMessage::Request(ack) = SipMessage::parse(&ack).unwrap() else {
-        panic!("ACK is a request")
-    };
+    let SipMessage::Request(ack) = SipMessage::parse(&ack).unwrap() else { panic!("ACK is a request") };
     assert_eq!(ack.method.to_string(), "ACK");
     assert_eq!(ack.uri, req.uri);
-    assert_eq!(
-        ack.top_via().unwrap().branch(),
-        Some("z9hG4bKi2"),
-        "same branch as the INVITE"
-    );
-    assert_eq!(
-        ack.to_tag().as_deref(),
-        Some("totag9"),
-        "To from the response"
-    );
+    assert_eq!(ack.top_via().unwrap().branch(), Some("z9hG4bKi2"), "same branch as the INVITE");
+    assert_eq!(ack.to_tag().as_deref(), Some("totag9"), "To from the response");
     assert_eq!(ack.cseq().unwrap().0, 7);
-    assert_eq!(
-        ack.header(&lampboard::sip::message::name("Route")),
-        Some("<sip:127.0.0.1;lr>")
-    );
+    assert_eq!(ack.header(&lampboard::sip::message::name("Route")), Some("<sip:127.0.0.1;lr>"));
     // No INVITE retransmissions any more; a retransmitted 486 gets the ACK again.
     tx.handle_response(t0 + Duration::from_millis(1500), response(&req, 486));
     assert!(tx.poll_transmit().is_some());
     // Timer D: 32 s on UDP.
-    assert_eq!(
-        tx.poll_timeout(),
-        Some(t0 + Duration::from_millis(900) + Duration::from_secs(32))
-    );
+    assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_millis(900) + Duration::from_secs(32)));
 }
 
 #[test]
@@ -190,17 +147,11 @@ fn invite_client_2xx_goes_to_accepted_and_passes_retransmissions() {
     tx.poll_transmit();
     tx.handle_response(t0 + Duration::from_millis(100), response(&req, 200));
     assert_eq!(tx.state(), ClientState::Accepted);
-    assert!(
-        tx.poll_transmit().is_none(),
-        "the TU, not the transaction, ACKs a 2xx"
-    );
+    assert!(tx.poll_transmit().is_none(), "the TU, not the transaction, ACKs a 2xx");
     tx.handle_response(t0 + Duration::from_millis(600), response(&req, 200));
     let n = std::iter::from_fn(|| tx.poll_event()).count();
     assert_eq!(n, 2, "both 2xx reach the TU (RFC 6026)");
-    assert_eq!(
-        tx.poll_timeout(),
-        Some(t0 + Duration::from_millis(100) + Duration::from_secs(32))
-    );
+    assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_millis(100) + Duration::from_secs(32)));
 }
 
 #[test]
@@ -210,20 +161,13 @@ fn non_invite_server_absorbs_and_resends_final() {
     let mut tx = ServerTransaction::new(req.clone(), false, TimerConfig::default());
     assert_eq!(tx.state(), ServerState::Trying);
     tx.handle_request(t0 + Duration::from_millis(500), &req);
-    assert!(
-        tx.poll_transmit().is_none(),
-        "retransmission in Trying is absorbed silently"
-    );
+    assert!(tx.poll_transmit().is_none(), "retransmission in Trying is absorbed silently");
     tx.respond(t0 + Duration::from_millis(600), &response(&req, 200));
     assert!(tx.poll_transmit().is_some());
     tx.handle_request(t0 + Duration::from_millis(1500), &req);
     let again = tx.poll_transmit().expect("final response resent");
     assert!(again.starts_with(b"SIP/2.0 200"));
-    assert_eq!(
-        tx.poll_timeout(),
-        Some(t0 + Duration::from_millis(600) + Duration::from_secs(32)),
-        "Timer J"
-    );
+    assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_millis(600) + Duration::from_secs(32)), "Timer J");
 }
 
 #[test]
@@ -237,30 +181,19 @@ fn invite_server_timer_g_until_ack_then_timer_i() {
     tx.poll_transmit();
     let mut sends = Vec::new();
     let mut now = t0;
-    while let Some(t) = tx
-        .poll_timeout()
-        .filter(|t| *t <= t0 + Duration::from_millis(12_000))
-    {
+    while let Some(t) = tx.poll_timeout().filter(|t| *t <= t0 + Duration::from_millis(12_000)) {
         now = t;
         tx.handle_timeout(now);
         while tx.poll_transmit().is_some() {
             sends.push((now - t0).as_millis() as u64);
         }
     }
-    assert_eq!(
-        sends,
-        vec![500, 1500, 3500, 7500, 11500],
-        "T1 doubling capped at T2"
-    );
+    assert_eq!(sends, vec![500, 1500, 3500, 7500, 11500], "T1 doubling capped at T2");
     let mut ack = req.clone();
     ack.method = lampboard::sip::message::method_from("ACK");
     tx.handle_request(now, &ack);
     assert_eq!(tx.state(), ServerState::Confirmed);
-    assert_eq!(
-        tx.poll_timeout(),
-        Some(now + Duration::from_secs(5)),
-        "Timer I = T4"
-    );
+    assert_eq!(tx.poll_timeout(), Some(now + Duration::from_secs(5)), "Timer I = T4");
 }
 
 #[test]
@@ -277,10 +210,7 @@ fn invite_server_timer_h_reports_missing_ack() {
 #[test]
 fn layer_matches_by_branch_and_method_and_absorbs_retransmissions() {
     let t0 = Instant::now();
-    let dest = Destination {
-        transport: TransportKind::Udp,
-        addr: "127.0.0.1:35060".parse().unwrap(),
-    };
+    let dest = Destination { transport: TransportKind::Udp, addr: "127.0.0.1:35060".parse().unwrap() };
     let mut layer = TransactionLayer::new(TimerConfig::default());
     let req = request("REGISTER", "z9hG4bKl1");
     let key = layer.send_request(t0, req.clone(), dest).unwrap();
@@ -288,21 +218,11 @@ fn layer_matches_by_branch_and_method_and_absorbs_retransmissions() {
     // A response with another branch is stray.
     let other = request("REGISTER", "z9hG4bKother");
     let stray = SipMessage::Response(response(&other, 200));
-    assert!(matches!(
-        layer.handle_message(t0, stray, dest),
-        Incoming::StrayResponse(_)
-    ));
+    assert!(matches!(layer.handle_message(t0, stray, dest), Incoming::StrayResponse(_)));
     let ok = SipMessage::Response(response(&req, 200));
-    assert!(matches!(
-        layer.handle_message(t0, ok, dest),
-        Incoming::Matched
-    ));
+    assert!(matches!(layer.handle_message(t0, ok, dest), Incoming::Matched));
     match layer.poll_event() {
-        Some(TxEvent::Client {
-            key: k,
-            event: ClientEvent::Response(r),
-            ..
-        }) => {
+        Some(TxEvent::Client { key: k, event: ClientEvent::Response(r), .. }) => {
             assert_eq!(k, key);
             assert_eq!(r.code, 200);
         }
@@ -311,19 +231,10 @@ fn layer_matches_by_branch_and_method_and_absorbs_retransmissions() {
     // Server side: the first request is new, its retransmission is absorbed.
     let inbound = request("OPTIONS", "z9hG4bKl2");
     let first = layer.handle_message(t0, SipMessage::Request(inbound.clone()), dest);
-    let Incoming::Request {
-        key: Some(skey), ..
-    } = first
-    else {
-        panic!("new request")
-    };
+    let Incoming::Request { key: Some(skey), .. } = first else { panic!("new request") };
     assert!(layer.respond(t0, &skey, &response(&inbound, 200)));
     assert!(layer.poll_transmit().is_some());
-    let again = layer.handle_message(
-        t0 + Duration::from_millis(500),
-        SipMessage::Request(inbound),
-        dest,
-    );
+    let again = layer.handle_message(t0 + Duration::from_millis(500), SipMessage::Request(inbound), dest);
     assert!(matches!(again, Incoming::Absorbed));
     assert!(layer.poll_transmit().is_some(), "the 200 is sent again");
     // Everything is gone once Timers K and J have fired.

@@ -27,40 +27,24 @@ impl ServerSpec {
             let host = rest[..end].to_string();
             let port = match &rest[end + 1..] {
                 "" => None,
-                p => Some(
-                    p.strip_prefix(':')
-                        .ok_or("bad text after ]")?
-                        .parse()
-                        .map_err(|_| "bad port")?,
-                ),
+                p => Some(p.strip_prefix(':').ok_or("bad text after ]")?.parse().map_err(|_| "bad port")?),
             };
             return Ok(Self { host, port });
         }
         if s.parse::<IpAddr>().is_ok() {
-            return Ok(Self {
-                host: s.to_string(),
-                port: None,
-            });
+            return Ok(Self { host: s.to_string(), port: None });
         }
         match s.rsplit_once(':') {
-            Some((h, p)) => Ok(Self {
-                host: h.to_string(),
-                port: Some(p.parse().map_err(|_| format!("bad port in {s}"))?),
-            }),
-            None => Ok(Self {
-                host: s.to_string(),
-                port: None,
-            }),
+            Some((h, p)) => {
+                Ok(Self { host: h.to_string(), port: Some(p.parse().map_err(|_| format!("bad port in {s}"))?) })
+            }
+            None => Ok(Self { host: s.to_string(), port: None }),
         }
     }
 
     /// The host as it goes into a URI (IPv6 in brackets).
     pub fn uri_host(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        }
+        if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() }
     }
 }
 
@@ -85,27 +69,16 @@ pub fn order_srv(mut v: Vec<SrvTarget>) -> Vec<SrvTarget> {
 }
 
 /// Resolves the server to destinations in the order to try (RFC 3263 §4).
-pub async fn resolve(
-    spec: &ServerSpec,
-    transport: TransportKind,
-) -> Result<Vec<Destination>, String> {
+pub async fn resolve(spec: &ServerSpec, transport: TransportKind) -> Result<Vec<Destination>, String> {
     let port = spec.port.unwrap_or(transport.default_port());
     if let Ok(ip) = spec.host.parse::<IpAddr>() {
-        return Ok(vec![Destination {
-            transport,
-            addr: SocketAddr::new(ip, port),
-        }]);
+        return Ok(vec![Destination { transport, addr: SocketAddr::new(ip, port) }]);
     }
-    let resolver = TokioResolver::builder_tokio()
-        .map_err(|e| format!("DNS setup: {e}"))?
-        .build();
+    let resolver = TokioResolver::builder_tokio().map_err(|e| format!("DNS setup: {e}"))?.build();
     let mut out = Vec::new();
     if spec.port.is_none() {
         let mut srv_name = format!("{}.{}.", transport.srv_prefix(), spec.host);
-        if let Ok(naptr) = resolver
-            .lookup(format!("{}.", spec.host), RecordType::NAPTR)
-            .await
-        {
+        if let Ok(naptr) = resolver.lookup(format!("{}.", spec.host), RecordType::NAPTR).await {
             let service = match transport {
                 TransportKind::Udp => "SIP+D2U",
                 TransportKind::Tcp => "SIP+D2T",
@@ -114,9 +87,7 @@ pub async fn resolve(
             let mut recs: Vec<_> = naptr
                 .iter()
                 .filter_map(|r| match r {
-                    RData::NAPTR(n) if n.services().eq_ignore_ascii_case(service.as_bytes()) => {
-                        Some(n.clone())
-                    }
+                    RData::NAPTR(n) if n.services().eq_ignore_ascii_case(service.as_bytes()) => Some(n.clone()),
                     _ => None,
                 })
                 .collect();
@@ -140,23 +111,15 @@ pub async fn resolve(
                 .collect();
             for t in order_srv(targets) {
                 if let Ok(ips) = resolver.lookup_ip(t.target.as_str()).await {
-                    out.extend(ips.iter().map(|ip| Destination {
-                        transport,
-                        addr: SocketAddr::new(ip, t.port),
-                    }));
+                    out.extend(ips.iter().map(|ip| Destination { transport, addr: SocketAddr::new(ip, t.port) }));
                 }
             }
         }
     }
     if out.is_empty() {
-        let ips = resolver
-            .lookup_ip(spec.host.as_str())
-            .await
-            .map_err(|e| format!("cannot resolve {}: {e}", spec.host))?;
-        out.extend(ips.iter().map(|ip| Destination {
-            transport,
-            addr: SocketAddr::new(ip, port),
-        }));
+        let ips =
+            resolver.lookup_ip(spec.host.as_str()).await.map_err(|e| format!("cannot resolve {}: {e}", spec.host))?;
+        out.extend(ips.iter().map(|ip| Destination { transport, addr: SocketAddr::new(ip, port) }));
     }
     if out.is_empty() {
         return Err(format!("{} has no address", spec.host));
@@ -170,17 +133,8 @@ mod tests {
 
     #[test]
     fn server_spec_forms() {
-        assert_eq!(
-            ServerSpec::parse("pbx.example").unwrap(),
-            ServerSpec {
-                host: "pbx.example".into(),
-                port: None
-            }
-        );
-        assert_eq!(
-            ServerSpec::parse("127.0.0.1:35060").unwrap().port,
-            Some(35060)
-        );
+        assert_eq!(ServerSpec::parse("pbx.example").unwrap(), ServerSpec { host: "pbx.example".into(), port: None });
+        assert_eq!(ServerSpec::parse("127.0.0.1:35060").unwrap().port, Some(35060));
         let v6 = ServerSpec::parse("[::1]:35060").unwrap();
         assert_eq!((v6.host.as_str(), v6.port), ("::1", Some(35060)));
         assert_eq!(v6.uri_host(), "[::1]");
@@ -190,12 +144,7 @@ mod tests {
 
     #[test]
     fn srv_order() {
-        let t = |p, w, n: &str| SrvTarget {
-            priority: p,
-            weight: w,
-            port: 5060,
-            target: n.into(),
-        };
+        let t = |p, w, n: &str| SrvTarget { priority: p, weight: w, port: 5060, target: n.into() };
         let o = order_srv(vec![t(20, 0, "backup"), t(10, 10, "b"), t(10, 60, "a")]);
         let names: Vec<_> = o.iter().map(|x| x.target.as_str()).collect();
         assert_eq!(names, ["a", "b", "backup"]);

@@ -42,18 +42,15 @@ pub fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, S
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut extra = Vec::new();
     if let Some(p) = ca_file {
-        for c in
-            CertificateDer::pem_file_iter(p).map_err(|e| format!("CA file {}: {e}", p.display()))?
-        {
+        for c in CertificateDer::pem_file_iter(p).map_err(|e| format!("CA file {}: {e}", p.display()))? {
             extra.push(c.map_err(|e| format!("CA file {}: {e}", p.display()))?);
         }
         if extra.is_empty() {
             return Err(format!("CA file {} holds no certificate", p.display()));
         }
     }
-    let verifier =
-        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
-            .map_err(|e| format!("TLS verifier: {e}"))?;
+    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+        .map_err(|e| format!("TLS verifier: {e}"))?;
     let cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS: {e}"))?
@@ -72,12 +69,8 @@ impl Flow {
     ) -> io::Result<Flow> {
         match dest.transport {
             TransportKind::Udp => {
-                let bind: SocketAddr = if dest.addr.is_ipv6() {
-                    "[::]:0".parse()
-                } else {
-                    "0.0.0.0:0".parse()
-                }
-                .expect("literal socket address");
+                let bind: SocketAddr = if dest.addr.is_ipv6() { "[::]:0".parse() } else { "0.0.0.0:0".parse() }
+                    .expect("literal socket address");
                 let sock = socket2::Socket::new(
                     socket2::Domain::for_address(bind),
                     socket2::Type::DGRAM,
@@ -96,11 +89,7 @@ impl Flow {
                 let s = TcpStream::connect(dest.addr).await?;
                 s.set_nodelay(true)?;
                 let local = s.local_addr()?;
-                Ok(Flow::Stream {
-                    io: Box::new(s),
-                    buf: Vec::new(),
-                    local,
-                })
+                Ok(Flow::Stream { io: Box::new(s), buf: Vec::new(), local })
             }
             TransportKind::Tls => {
                 let cfg = tls.ok_or_else(|| io::Error::other("TLS is not configured"))?;
@@ -109,14 +98,8 @@ impl Flow {
                 let local = s.local_addr()?;
                 let name = ServerName::try_from(server_name.to_string())
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-                let tls = tokio_rustls::TlsConnector::from(cfg)
-                    .connect(name, s)
-                    .await?;
-                Ok(Flow::Stream {
-                    io: Box::new(tls),
-                    buf: Vec::new(),
-                    local,
-                })
+                let tls = tokio_rustls::TlsConnector::from(cfg).connect(name, s).await?;
+                Ok(Flow::Stream { io: Box::new(tls), buf: Vec::new(), local })
             }
         }
     }

@@ -8,6 +8,7 @@ pub mod dns;
 pub mod flow;
 
 use crate::api::{Command, Event};
+use crate::presence::status::UserStatus;
 use crate::sip::TransportKind;
 use crate::sip::transaction::TimerConfig;
 use crate::sip::transport::Destination;
@@ -71,26 +72,15 @@ impl EngineHandle {
 pub fn spawn(cfg: EngineConfig, wake: Waker) -> std::io::Result<EngineHandle> {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = std::sync::mpsc::channel();
-    let thread = std::thread::Builder::new()
-        .name("lampboard-engine".into())
-        .spawn(move || {
-            let sink = Sink { tx: ev_tx, wake };
-            match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt.block_on(run(cfg, cmd_rx, &sink)),
-                Err(e) => sink.emit(Event::NetworkError {
-                    reason: format!("cannot start the runtime: {e}"),
-                }),
-            }
-            sink.emit(Event::Stopped);
-        })?;
-    Ok(EngineHandle {
-        commands: cmd_tx,
-        events: ev_rx,
-        thread: Some(thread),
-    })
+    let thread = std::thread::Builder::new().name("lampboard-engine".into()).spawn(move || {
+        let sink = Sink { tx: ev_tx, wake };
+        match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt.block_on(run(cfg, cmd_rx, &sink)),
+            Err(e) => sink.emit(Event::NetworkError { reason: format!("cannot start the runtime: {e}") }),
+        }
+        sink.emit(Event::Stopped);
+    })?;
+    Ok(EngineHandle { commands: cmd_tx, events: ev_rx, thread: Some(thread) })
 }
 
 struct Sink {
@@ -106,9 +96,7 @@ impl Sink {
 }
 
 fn seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     (t.as_nanos() as u64) ^ ((std::process::id() as u64) << 32)
 }
 
@@ -128,17 +116,9 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
         },
         _ => None,
     };
-    let mut net = Net {
-        dest: dests[0],
-        server_name: spec.host.clone(),
-        tls,
-        flow: None,
-    };
+    let mut net = Net { dest: dests[0], server_name: spec.host.clone(), tls, flow: None };
     // A failure here is reported by the first send, which tries again.
-    let local = net
-        .connect()
-        .await
-        .unwrap_or_else(|_| unspecified(net.dest.addr));
+    let local = net.connect().await.unwrap_or_else(|_| unspecified(net.dest.addr));
     let mut ua = UserAgent::new(cfg.account.clone(), net.dest, local, cfg.timers, seed());
     let start = std::time::Instant::now();
     // Maps tokio's clock (pausable in tests) onto the std Instants the core uses.
@@ -148,32 +128,41 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
         ua.register(now());
     }
     let mut shutdown_by: Option<Instant> = None;
+    let mut cmds_open = true;
     loop {
         net.drain(&mut ua, sink, now()).await;
-        if let Some(by) = shutdown_by {
-            let done = !matches!(
-                ua.registration_state(),
-                crate::sip::registration::RegState::Unregistering
-            );
-            if done || Instant::now() >= by {
-                break;
-            }
+        if let Some(by) = shutdown_by
+            && (ua.is_quiet() || Instant::now() >= by)
+        {
+            break;
         }
-        let wake_at = ua
-            .poll_timeout()
-            .map(|t| t0 + t.saturating_duration_since(start));
+        let wake_at = ua.poll_timeout().map(|t| t0 + t.saturating_duration_since(start));
         let wake_at = match (wake_at, shutdown_by) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         tokio::select! {
-            c = cmds.recv() => match c {
+            c = cmds.recv(), if cmds_open => match c {
                 Some(Command::Register) => ua.register(now()),
                 Some(Command::Unregister) => ua.unregister(now()),
-                Some(Command::Shutdown) | None => {
+                Some(Command::Watch { targets, events }) => ua.watch(now(), &targets, &events),
+                Some(Command::SetPresence { status, note, etag }) => {
+                    match UserStatus::parse(&status, note.as_deref()) {
+                        Some(s) => ua.set_presence(now(), s, note.as_deref(), etag),
+                        None => tracing::warn!(%status, "unknown presence status ignored"),
+                    }
+                }
+                Some(c @ (Command::Shutdown | Command::ShutdownKeepingPresence)) => {
                     if shutdown_by.is_none() {
-                        ua.unregister(now());
-                        shutdown_by = Some(Instant::now() + SHUTDOWN_GRACE);
+                        ua.shutdown(now(), c == Command::ShutdownKeepingPresence);
+                        shutdown_by = Some(Instant::now() + grace(&ua, cfg.account.subscribe.rate));
+                    }
+                }
+                None => {
+                    cmds_open = false;
+                    if shutdown_by.is_none() {
+                        ua.shutdown(now(), false);
+                        shutdown_by = Some(Instant::now() + grace(&ua, cfg.account.subscribe.rate));
                     }
                 }
             },
@@ -189,6 +178,12 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
     }
 }
 
+/// Time allowed for the un-REGISTER and the paced un-SUBSCRIBEs on shutdown (≤ 2 minutes).
+fn grace(ua: &UserAgent, rate: f64) -> Duration {
+    let unsub = Duration::from_secs_f64(ua.pending_unsubscribes() as f64 / rate.max(0.1));
+    (SHUTDOWN_GRACE + unsub).min(Duration::from_secs(120))
+}
+
 async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
@@ -197,11 +192,7 @@ async fn sleep_until_opt(at: Option<Instant>) {
 }
 
 fn unspecified(remote: SocketAddr) -> SocketAddr {
-    if remote.is_ipv6() {
-        "[::]:0".parse().expect("literal")
-    } else {
-        "0.0.0.0:0".parse().expect("literal")
-    }
+    if remote.is_ipv6() { "[::]:0".parse().expect("literal") } else { "0.0.0.0:0".parse().expect("literal") }
 }
 
 /// The flow to the server and how to re-open it.
@@ -215,13 +206,10 @@ struct Net {
 impl Net {
     async fn connect(&mut self) -> Result<SocketAddr, String> {
         let what = format!("{} {}", self.dest.transport, self.dest.addr);
-        let f = tokio::time::timeout(
-            CONNECT_TIMEOUT,
-            Flow::connect(self.dest, &self.server_name, self.tls.clone()),
-        )
-        .await
-        .map_err(|_| format!("connecting to {what} timed out"))?
-        .map_err(|e| format!("cannot connect to {what}: {e}"))?;
+        let f = tokio::time::timeout(CONNECT_TIMEOUT, Flow::connect(self.dest, &self.server_name, self.tls.clone()))
+            .await
+            .map_err(|_| format!("connecting to {what} timed out"))?
+            .map_err(|e| format!("cannot connect to {what}: {e}"))?;
         let local = f.local_addr().map_err(|e| e.to_string())?;
         self.flow = Some(f);
         Ok(local)

@@ -20,26 +20,18 @@ pub struct NameAddr {
 impl NameAddr {
     /// A name-addr for a URI with no display name.
     pub fn new(uri: impl Into<String>) -> Self {
-        Self {
-            display: None,
-            uri: uri.into(),
-            params: Vec::new(),
-        }
+        Self { display: None, uri: uri.into(), params: Vec::new() }
     }
 
     /// The value of a parameter (case-insensitive name); `Some("")` for a flag.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_deref().unwrap_or(""))
+        self.params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_deref().unwrap_or(""))
     }
 
     /// Adds or replaces a parameter.
     pub fn set_param(&mut self, name: &str, value: Option<&str>) {
         self.params.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        self.params
-            .push((name.to_ascii_lowercase(), value.map(str::to_string)));
+        self.params.push((name.to_ascii_lowercase(), value.map(str::to_string)));
     }
 
     /// Serialises as `"Display" <uri>;params`.
@@ -95,10 +87,7 @@ pub fn uri_user(uri: &str) -> Option<&str> {
 pub fn parse_name_addr(s: &str) -> Result<NameAddr, String> {
     let (na, rest) = parse_one(s)?;
     if !rest.trim().is_empty() {
-        return Err(format!(
-            "unexpected text after address: {:.30}",
-            rest.trim()
-        ));
+        return Err(format!("unexpected text after address: {:.30}", rest.trim()));
     }
     Ok(na)
 }
@@ -157,12 +146,9 @@ fn parse_one(s: &str) -> Result<(NameAddr, &str), String> {
         }
         (uri.to_string(), &inner[end + 1..])
     } else {
-        let end = after_display
-            .find([';', ','])
-            .unwrap_or(after_display.len());
+        let end = after_display.find([';', ',']).unwrap_or(after_display.len());
         let uri = after_display[..end].trim_end();
-        if uri.is_empty() || uri.contains(char::is_whitespace) || uri.contains(['?', '<', '>', '"'])
-        {
+        if uri.is_empty() || uri.contains(char::is_whitespace) || uri.contains(['?', '<', '>', '"']) {
             return Err("addr-spec must be enclosed in <> (it has spaces, ? or quotes)".into());
         }
         (uri.to_string(), &after_display[end..])
@@ -188,14 +174,7 @@ fn parse_one(s: &str) -> Result<(NameAddr, &str), String> {
         params.push((name.to_ascii_lowercase(), value));
         rest = &p[end..];
     }
-    Ok((
-        NameAddr {
-            display,
-            uri,
-            params,
-        },
-        rest,
-    ))
+    Ok((NameAddr { display, uri, params }, rest))
 }
 
 /// Index of the end of a parameter (next `;` or `,` outside quotes).
@@ -211,11 +190,7 @@ fn param_end(p: &str) -> Result<usize, String> {
             _ => {}
         }
     }
-    if in_q {
-        Err("unterminated quoted parameter".into())
-    } else {
-        Ok(p.len())
-    }
+    if in_q { Err("unterminated quoted parameter".into()) } else { Ok(p.len()) }
 }
 
 fn unquote(v: &str) -> Result<String, String> {
@@ -275,17 +250,13 @@ mod tests {
 
     #[test]
     fn contact_list_and_round_trip() {
-        let l = parse_name_addr_list(
-            r#"<sip:a@b>;expires=60, "B" <sip:c@d;transport=tcp>;+sip.instance="<urn:uuid:1>""#,
-        )
-        .unwrap();
+        let l =
+            parse_name_addr_list(r#"<sip:a@b>;expires=60, "B" <sip:c@d;transport=tcp>;+sip.instance="<urn:uuid:1>""#)
+                .unwrap();
         assert_eq!(l.len(), 2);
         assert_eq!(l[0].param("expires"), Some("60"));
         assert_eq!(l[1].param("+sip.instance"), Some("<urn:uuid:1>"));
-        assert_eq!(
-            parse_name_addr(&l[1].to_header()).unwrap().uri,
-            "sip:c@d;transport=tcp"
-        );
+        assert_eq!(parse_name_addr(&l[1].to_header()).unwrap().uri, "sip:c@d;transport=tcp");
         let nodisp = parse_name_addr("sip:joe@example.org;tag=1").unwrap();
         assert_eq!(nodisp.uri, "sip:joe@example.org");
         let lws = parse_name_addr("caller<sip:caller@example.com>;tag=323").unwrap();

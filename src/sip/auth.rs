@@ -118,20 +118,12 @@ pub fn digest_response(i: &DigestInput<'_>) -> String {
         ha1 = h(&format!("{ha1}:{}:{}", i.nonce, i.cnonce));
     }
     let ha2 = if i.qop == Some("auth-int") {
-        h(&format!(
-            "{}:{}:{}",
-            i.method,
-            i.uri,
-            i.algorithm.hash(i.body)
-        ))
+        h(&format!("{}:{}:{}", i.method, i.uri, i.algorithm.hash(i.body)))
     } else {
         h(&format!("{}:{}", i.method, i.uri))
     };
     match i.qop {
-        Some(q) => h(&format!(
-            "{ha1}:{}:{:08x}:{}:{q}:{ha2}",
-            i.nonce, i.nc, i.cnonce
-        )),
+        Some(q) => h(&format!("{ha1}:{}:{:08x}:{}:{q}:{ha2}", i.nonce, i.nc, i.cnonce)),
         None => h(&format!("{ha1}:{}:{ha2}", i.nonce)),
     }
 }
@@ -182,10 +174,7 @@ pub struct Authenticator {
 impl Authenticator {
     /// State for an account.
     pub fn new(creds: Credentials) -> Self {
-        Self {
-            creds,
-            cached: Vec::new(),
-        }
+        Self { creds, cached: Vec::new() }
     }
 
     /// Takes a 401/407 and remembers the strongest challenge per realm (the nonce count
@@ -195,11 +184,7 @@ impl Authenticator {
     /// caller decides that: a second challenge in a row that is not `stale=true` is a refusal.
     pub fn handle_challenge(&mut self, resp: &Response) -> Result<(), AuthError> {
         let proxy = resp.code == 407;
-        let hdr = if proxy {
-            Name::PROXY_AUTHENTICATE
-        } else {
-            Name::WWW_AUTHENTICATE
-        };
+        let hdr = if proxy { Name::PROXY_AUTHENTICATE } else { Name::WWW_AUTHENTICATE };
         let mut best: Vec<(DigestChallenge, DigestAlgorithm)> = Vec::new();
         let mut seen = Vec::new();
         for raw in resp.headers.get_raw(&hdr) {
@@ -231,8 +216,7 @@ impl Authenticator {
             } else {
                 None
             };
-            self.cached
-                .retain(|c| !(c.proxy == proxy && c.realm == realm));
+            self.cached.retain(|c| !(c.proxy == proxy && c.realm == realm));
             self.cached.push(Cached {
                 proxy,
                 realm,
@@ -285,11 +269,7 @@ impl Authenticator {
             if let Some(o) = &c.opaque {
                 v.push_str(&format!(", opaque=\"{o}\""));
             }
-            let name = if c.proxy {
-                Name::PROXY_AUTHORIZATION
-            } else {
-                Name::AUTHORIZATION
-            };
+            let name = if c.proxy { Name::PROXY_AUTHORIZATION } else { Name::AUTHORIZATION };
             req.headers.insert(name, v);
         }
     }
@@ -307,15 +287,8 @@ impl Authenticator {
 
 /// True when a 401/407 carries a challenge with `stale=true` (RFC 7616 §3.3).
 pub fn is_stale(resp: &Response) -> bool {
-    let name = if resp.code == 407 {
-        Name::PROXY_AUTHENTICATE
-    } else {
-        Name::WWW_AUTHENTICATE
-    };
-    resp.headers
-        .get_raw(&name)
-        .filter_map(|v| parse_challenge(v.as_str()))
-        .any(|c| c.stale)
+    let name = if resp.code == 407 { Name::PROXY_AUTHENTICATE } else { Name::WWW_AUTHENTICATE };
+    resp.headers.get_raw(&name).filter_map(|v| parse_challenge(v.as_str())).any(|c| c.stale)
 }
 
 /// Parses one WWW-/Proxy-Authenticate value as a Digest challenge.
@@ -351,10 +324,7 @@ mod tests {
         assert_eq!(digest_response(&i), "8ca523f5e9506fed4657c9700eebdbec");
         i.algorithm = DigestAlgorithm::Sha256;
         i.cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ";
-        assert_eq!(
-            digest_response(&i),
-            "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
-        );
+        assert_eq!(digest_response(&i), "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
     }
 
     /// RFC 2617 §3.5 (qop=auth, MD5).

@@ -32,12 +32,7 @@ pub struct Dialog {
 
 impl Dialog {
     /// A dialog in the making: what the first request carries.
-    pub fn new_uac(
-        call_id: String,
-        local_tag: String,
-        local_uri: String,
-        remote_uri: String,
-    ) -> Self {
+    pub fn new_uac(call_id: String, local_tag: String, local_uri: String, remote_uri: String) -> Self {
         Self {
             call_id,
             local_tag,
@@ -69,8 +64,7 @@ impl Dialog {
         req.headers.insert(Name::FROM, from.to_header());
         req.headers.insert(Name::TO, to.to_header());
         req.headers.insert(Name::CALL_ID, self.call_id.clone());
-        req.headers
-            .insert(Name::CSEQ, format!("{} {method}", self.local_cseq));
+        req.headers.insert(Name::CSEQ, format!("{} {method}", self.local_cseq));
         req
     }
 
@@ -86,11 +80,7 @@ impl Dialog {
             self.remote_target = target;
         }
         if !self.confirmed {
-            let mut rs = record_route(
-                resp.headers
-                    .get_raw(&Name::RECORD_ROUTE)
-                    .map(|v| v.as_str()),
-            );
+            let mut rs = record_route(resp.headers.get_raw(&Name::RECORD_ROUTE).map(|v| v.as_str()));
             rs.reverse();
             self.route_set = rs;
             self.confirmed = true;
@@ -113,8 +103,7 @@ impl Dialog {
             self.remote_target = target;
         }
         if !self.confirmed {
-            self.route_set =
-                record_route(req.headers.get_raw(&Name::RECORD_ROUTE).map(|v| v.as_str()));
+            self.route_set = record_route(req.headers.get_raw(&Name::RECORD_ROUTE).map(|v| v.as_str()));
             self.confirmed = true;
         }
         true
@@ -122,16 +111,9 @@ impl Dialog {
 }
 
 fn first_contact(v: Option<&str>) -> Option<String> {
-    parse_name_addr_list(v?)
-        .ok()?
-        .into_iter()
-        .next()
-        .map(|c| c.uri)
+    parse_name_addr_list(v?).ok()?.into_iter().next().map(|c| c.uri)
 }
 
 fn record_route<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
-    values
-        .flat_map(|v| parse_name_addr_list(v).unwrap_or_default())
-        .map(|na| na.to_header())
-        .collect()
+    values.flat_map(|v| parse_name_addr_list(v).unwrap_or_default()).map(|na| na.to_header()).collect()
 }

@@ -26,10 +26,7 @@ pub struct ParseError {
 
 impl ParseError {
     fn bad(reason: impl Into<String>) -> Self {
-        Self {
-            reason: reason.into(),
-            status: 400,
-        }
+        Self { reason: reason.into(), status: 400 }
     }
 }
 
@@ -91,10 +88,7 @@ pub enum Framing {
 
 /// Finds the end of the next message in a stream buffer using Content-Length.
 pub fn frame_stream(buf: &[u8]) -> Framing {
-    let lead = buf
-        .iter()
-        .take_while(|&&b| b == b'\r' || b == b'\n')
-        .count();
+    let lead = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
     if lead > 0 {
         return Framing::KeepAlive(lead);
     }
@@ -120,11 +114,7 @@ pub fn frame_stream(buf: &[u8]) -> Framing {
     let Some(len) = len else {
         return Framing::Broken("no Content-Length on a stream".into());
     };
-    if buf.len() >= head_end + len {
-        Framing::Complete(head_end + len)
-    } else {
-        Framing::Incomplete
-    }
+    if buf.len() >= head_end + len { Framing::Complete(head_end + len) } else { Framing::Incomplete }
 }
 
 /// Index just past the empty line ending the head (CRLFCRLF or LFLF).
@@ -182,18 +172,12 @@ impl SipMessage {
         if buf.len() > MAX_MESSAGE_LEN {
             return Err(ParseError::bad("message too large"));
         }
-        let lead = buf
-            .iter()
-            .take_while(|&&b| b == b'\r' || b == b'\n')
-            .count();
+        let lead = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
         let buf = &buf[lead..];
         let head_end = find_head_end(buf).ok_or_else(|| ParseError::bad("no end of header"))?;
-        let head = std::str::from_utf8(&buf[..head_end])
-            .map_err(|_| ParseError::bad("header is not UTF-8"))?;
+        let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| ParseError::bad("header is not UTF-8"))?;
         let lines = logical_lines(head);
-        let (start, header_lines) = lines
-            .split_first()
-            .ok_or_else(|| ParseError::bad("empty"))?;
+        let (start, header_lines) = lines.split_first().ok_or_else(|| ParseError::bad("empty"))?;
         let mut headers = Headers::new();
         for line in header_lines {
             let (name, value) = line
@@ -222,9 +206,7 @@ impl SipMessage {
             // Compared as text: `Method` folds case and prefixes of unknown methods.
             let raw_method = start.split(' ').next().unwrap_or_default();
             if cseq_raw(msg.headers())?.1 != raw_method {
-                return Err(ParseError::bad(
-                    "CSeq method differs from the request method",
-                ));
+                return Err(ParseError::bad("CSeq method differs from the request method"));
             }
         }
         Ok(msg)
@@ -260,13 +242,11 @@ impl SipMessage {
         }
         for name in [Name::FROM, Name::TO] {
             let v = first(h, &name).unwrap_or_default();
-            addr::parse_name_addr(v)
-                .map_err(|e| ParseError::bad(format!("{}: {e}", name.as_print_str())))?;
+            addr::parse_name_addr(v).map_err(|e| ParseError::bad(format!("{}: {e}", name.as_print_str())))?;
         }
         for v in h.get_raw(&Name::CONTACT) {
             if v.trim() != "*" {
-                addr::parse_name_addr_list(v)
-                    .map_err(|e| ParseError::bad(format!("Contact: {e}")))?;
+                addr::parse_name_addr_list(v).map_err(|e| ParseError::bad(format!("Contact: {e}")))?;
             }
         }
         if let Some(v) = first(h, &Name::MAX_FORWARDS) {
@@ -336,14 +316,9 @@ pub fn method_from(s: &str) -> Method {
 
 fn parse_start_line(line: &str, headers: Headers, body: Bytes) -> Result<SipMessage, ParseError> {
     if let Some(rest) = line.strip_prefix("SIP/") {
-        let (version, rest) = rest
-            .split_once(' ')
-            .ok_or_else(|| ParseError::bad("bad status line"))?;
+        let (version, rest) = rest.split_once(' ').ok_or_else(|| ParseError::bad("bad status line"))?;
         if version != "2.0" {
-            return Err(ParseError {
-                reason: "unsupported SIP version".into(),
-                status: 505,
-            });
+            return Err(ParseError { reason: "unsupported SIP version".into(), status: 505 });
         }
         let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
         if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -353,62 +328,33 @@ fn parse_start_line(line: &str, headers: Headers, body: Bytes) -> Result<SipMess
         if !(100..=699).contains(&code) {
             return Err(ParseError::bad("status code out of range"));
         }
-        return Ok(SipMessage::Response(Response {
-            code,
-            reason: reason.to_string(),
-            headers,
-            body,
-        }));
+        return Ok(SipMessage::Response(Response { code, reason: reason.to_string(), headers, body }));
     }
     let parts: Vec<&str> = line.split(' ').collect();
     let [method, uri, version] = parts.as_slice() else {
-        return Err(ParseError::bad(
-            "Request-Line must be METHOD SP URI SP SIP/2.0",
-        ));
+        return Err(ParseError::bad("Request-Line must be METHOD SP URI SP SIP/2.0"));
     };
     if !is_token(method) {
         return Err(ParseError::bad("bad method"));
     }
     if !version.eq_ignore_ascii_case("SIP/2.0") {
-        let status = if version.starts_with("SIP/") {
-            505
-        } else {
-            400
-        };
-        return Err(ParseError {
-            reason: "unsupported SIP version".into(),
-            status,
-        });
+        let status = if version.starts_with("SIP/") { 505 } else { 400 };
+        return Err(ParseError { reason: "unsupported SIP version".into(), status });
     }
     validate_request_uri(uri)?;
-    Ok(SipMessage::Request(Request {
-        method: method_from(method),
-        uri: uri.to_string(),
-        headers,
-        body,
-    }))
+    Ok(SipMessage::Request(Request { method: method_from(method), uri: uri.to_string(), headers, body }))
 }
 
 fn validate_request_uri(uri: &str) -> Result<(), ParseError> {
     if uri.starts_with('<') || uri.contains(['\t', '<', '>', '"']) {
         return Err(ParseError::bad("Request-URI must not be enclosed in <>"));
     }
-    let (scheme, rest) = uri
-        .split_once(':')
-        .ok_or_else(|| ParseError::bad("Request-URI has no scheme"))?;
-    if scheme.is_empty()
-        || !scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        || rest.is_empty()
-    {
+    let (scheme, rest) = uri.split_once(':').ok_or_else(|| ParseError::bad("Request-URI has no scheme"))?;
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) || rest.is_empty() {
         return Err(ParseError::bad("bad Request-URI scheme"));
     }
     if (scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips"))
-        && rest
-            .rsplit_once('@')
-            .map_or(rest, |(_, host)| host)
-            .contains('?')
+        && rest.rsplit_once('@').map_or(rest, |(_, host)| host).contains('?')
     {
         return Err(ParseError::bad("headers are not allowed in a Request-URI"));
     }
@@ -455,8 +401,7 @@ macro_rules! common_accessors {
             /// Sets the body and its Content-Type (Content-Length is written on serialisation).
             pub fn set_body(&mut self, content_type: &str, body: Bytes) {
                 self.headers.remove(&Name::CONTENT_TYPE);
-                self.headers
-                    .insert(Name::CONTENT_TYPE, content_type.to_string());
+                self.headers.insert(Name::CONTENT_TYPE, content_type.to_string());
                 self.body = body;
             }
             fn write_headers_and_body(&self, out: &mut Vec<u8>) {
@@ -469,9 +414,7 @@ macro_rules! common_accessors {
                     out.extend_from_slice(value.as_bytes());
                     out.extend_from_slice(b"\r\n");
                 }
-                out.extend_from_slice(
-                    format!("Content-Length: {}\r\n\r\n", self.body.len()).as_bytes(),
-                );
+                out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", self.body.len()).as_bytes());
                 out.extend_from_slice(&self.body);
             }
         }
@@ -483,12 +426,7 @@ common_accessors!(Response);
 impl Request {
     /// A request with no headers yet.
     pub fn new(method: Method, uri: impl Into<String>) -> Self {
-        Self {
-            method,
-            uri: uri.into(),
-            headers: Headers::new(),
-            body: Bytes::new(),
-        }
+        Self { method, uri: uri.into(), headers: Headers::new(), body: Bytes::new() }
     }
 
     /// Serialises the request.
@@ -530,12 +468,7 @@ impl Response {
             to.push_str(tag);
         }
         headers.insert(Name::TO, to);
-        Response {
-            code,
-            reason: reason.to_string(),
-            headers,
-            body: Bytes::new(),
-        }
+        Response { code, reason: reason.to_string(), headers, body: Bytes::new() }
     }
 }
 
@@ -577,23 +510,12 @@ pub fn error_response(data: &[u8], err: &ParseError) -> Option<Bytes> {
             return None;
         }
     }
-    let reason = if err.status == 505 {
-        "Version Not Supported"
-    } else {
-        "Bad Request"
-    };
+    let reason = if err.status == 505 { "Version Not Supported" } else { "Bad Request" };
     let mut out = format!("SIP/2.0 {} {reason}\r\n", err.status);
     for (n, v) in wanted {
         out.push_str(&format!("{n}: {v}\r\n"));
     }
-    let warning: String = err
-        .reason
-        .chars()
-        .filter(|c| *c != '"' && !c.is_control())
-        .take(100)
-        .collect();
-    out.push_str(&format!(
-        "Warning: 399 lampboard \"{warning}\"\r\nContent-Length: 0\r\n\r\n"
-    ));
+    let warning: String = err.reason.chars().filter(|c| *c != '"' && !c.is_control()).take(100).collect();
+    out.push_str(&format!("Warning: 399 lampboard \"{warning}\"\r\nContent-Length: 0\r\n\r\n"));
     Some(Bytes::from(out))
 }

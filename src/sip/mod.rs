@@ -20,7 +20,5 @@ pub use transport::{Destination, Transmit, TransportKind};
 /// caller's generator.
 pub fn random_token(rng: &mut impl rand::Rng, len: usize) -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..len)
-        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
-        .collect()
+    (0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
 }

@@ -20,6 +20,8 @@ pub enum PubEvent {
     Published {
         /// Seconds granted.
         expires: u32,
+        /// The entity tag naming our state on the server (SIP-ETag).
+        etag: Option<String>,
     },
     /// A PUBLISH failed.
     Failed {
@@ -61,14 +63,7 @@ pub struct Publication {
 
 impl Publication {
     /// A publication of `event` state for `aor`.
-    pub fn new(
-        aor: &str,
-        event: &str,
-        content_type: &str,
-        expires: u32,
-        auth: Authenticator,
-        seed: u64,
-    ) -> Self {
+    pub fn new(aor: &str, event: &str, content_type: &str, expires: u32, auth: Authenticator, seed: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let call_id = format!("{}@lampboard", random_token(&mut rng, 20));
         Self {
@@ -92,6 +87,12 @@ impl Publication {
             outbox: VecDeque::new(),
             events: VecDeque::new(),
         }
+    }
+
+    /// Continues a publication made earlier (by a previous run): the next PUBLISH modifies the
+    /// state named by `etag` instead of adding a second one (412 falls back to a fresh one).
+    pub fn resume(&mut self, etag: String) {
+        self.etag = Some(etag);
     }
 
     /// Publishes a new state (sent at once, or as soon as the PUBLISH in flight is answered).
@@ -147,14 +148,10 @@ impl Publication {
                 if let Some(tag) = resp.header(&name("SIP-ETag")) {
                     self.etag = Some(tag.trim().to_string());
                 }
-                let granted = resp
-                    .header(&Name::EXPIRES)
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(self.expires);
+                let granted = resp.header(&Name::EXPIRES).and_then(|v| v.trim().parse().ok()).unwrap_or(self.expires);
                 let j = self.rng.random::<f64>();
                 self.timer = Some(now + refresh_delay(granted, j));
-                self.events
-                    .push_back(PubEvent::Published { expires: granted });
+                self.events.push_back(PubEvent::Published { expires: granted, etag: self.etag.clone() });
                 if std::mem::take(&mut self.dirty) {
                     self.send(true);
                 }
@@ -164,9 +161,7 @@ impl Publication {
                 self.challenges += 1;
                 match self.auth.handle_challenge(resp) {
                     Ok(()) if !again || is_stale(resp) => self.resend(),
-                    Ok(()) => {
-                        self.fail(resp.code, "wrong user name or password".into(), false, None)
-                    }
+                    Ok(()) => self.fail(resp.code, "wrong user name or password".into(), false, None),
                     Err(e) => self.fail(resp.code, e.to_string(), false, None),
                 }
             }
@@ -179,10 +174,7 @@ impl Publication {
                     self.send(true);
                 }
             }
-            423 => match resp
-                .header(&Name::MIN_EXPIRES)
-                .and_then(|v| v.trim().parse::<u32>().ok())
-            {
+            423 => match resp.header(&Name::MIN_EXPIRES).and_then(|v| v.trim().parse::<u32>().ok()) {
                 Some(m) if m > self.expires => {
                     self.expires = m;
                     self.resend();
@@ -196,17 +188,8 @@ impl Publication {
                 );
                 self.fail(resp.code, why, true, None);
             }
-            408 | 480 | 500..=599 => self.backoff(
-                now,
-                Some(resp.code),
-                format!("{} {}", resp.code, resp.reason),
-            ),
-            _ => self.fail(
-                resp.code,
-                format!("{} {}", resp.code, resp.reason),
-                false,
-                None,
-            ),
+            408 | 480 | 500..=599 => self.backoff(now, Some(resp.code), format!("{} {}", resp.code, resp.reason)),
+            _ => self.fail(resp.code, format!("{} {}", resp.code, resp.reason), false, None),
         }
     }
 
@@ -221,6 +204,17 @@ impl Publication {
             return;
         }
         self.backoff(now, None, reason.to_string());
+    }
+
+    /// The flow to the server broke: the server may have lost our state, so the full state is
+    /// published afresh (no entity tag) after a short backoff.
+    pub fn handle_network_lost(&mut self, now: Instant) {
+        if self.body.is_none() || self.removing {
+            return;
+        }
+        self.in_flight = false;
+        self.etag = None;
+        self.backoff(now, None, "connection to the server lost".into());
     }
 
     /// Refresh and retry timers.
@@ -250,26 +244,15 @@ impl Publication {
 
     fn backoff(&mut self, now: Instant, code: Option<u16>, reason: String) {
         self.failures += 1;
-        let d = Duration::from_secs(2u64.saturating_pow(self.failures.min(6)))
-            .min(Duration::from_secs(60));
+        let d = Duration::from_secs(2u64.saturating_pow(self.failures.min(6))).min(Duration::from_secs(60));
         let d = d.mul_f64(0.5 + 0.5 * self.rng.random::<f64>());
         self.timer = Some(now + d);
-        self.events.push_back(PubEvent::Failed {
-            code,
-            reason,
-            unsupported: false,
-            retry_in: Some(d),
-        });
+        self.events.push_back(PubEvent::Failed { code, reason, unsupported: false, retry_in: Some(d) });
     }
 
     fn fail(&mut self, code: u16, reason: String, unsupported: bool, retry_in: Option<Duration>) {
         self.timer = None;
-        self.events.push_back(PubEvent::Failed {
-            code: Some(code),
-            reason,
-            unsupported,
-            retry_in,
-        });
+        self.events.push_back(PubEvent::Failed { code: Some(code), reason, unsupported, retry_in });
     }
 
     /// Repeats what was refused (after a challenge or 423): a state change keeps its body.
@@ -282,12 +265,10 @@ impl Publication {
         self.cseq += 1;
         let mut req = Request::new(Method::PUBLISH, self.aor.clone());
         let tag = random_token(&mut self.rng, 10);
-        req.headers
-            .insert(Name::FROM, format!("<{}>;tag={tag}", self.aor));
+        req.headers.insert(Name::FROM, format!("<{}>;tag={tag}", self.aor));
         req.headers.insert(Name::TO, format!("<{}>", self.aor));
         req.headers.insert(Name::CALL_ID, self.call_id.clone());
-        req.headers
-            .insert(Name::CSEQ, format!("{} PUBLISH", self.cseq));
+        req.headers.insert(Name::CSEQ, format!("{} PUBLISH", self.cseq));
         req.headers.insert(Name::EVENT, self.event.clone());
         let expires = if self.removing { 0 } else { self.expires };
         req.headers.insert(Name::EXPIRES, expires.to_string());

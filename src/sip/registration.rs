@@ -168,10 +168,7 @@ impl Registration {
             return;
         }
         self.cfg.contact = contact;
-        if matches!(
-            self.state,
-            RegState::Registered { .. } | RegState::Backoff | RegState::Registering
-        ) {
+        if matches!(self.state, RegState::Registered { .. } | RegState::Backoff | RegState::Registering) {
             self.send(self.expires, cnonce);
         }
     }
@@ -194,14 +191,7 @@ impl Registration {
 
     /// A final or provisional response to our last REGISTER.
     /// `jitter` is a random number in [0, 1) from the caller.
-    pub fn handle_response(
-        &mut self,
-        now: Instant,
-        sent: &Request,
-        resp: &Response,
-        jitter: f64,
-        cnonce: &str,
-    ) {
+    pub fn handle_response(&mut self, now: Instant, sent: &Request, resp: &Response, jitter: f64, cnonce: &str) {
         if resp.code < 200 || sent.cseq().map(|c| c.0).ok() != Some(self.cseq) {
             return;
         }
@@ -218,23 +208,16 @@ impl Registration {
                 }
                 let (granted, contacts) = self.granted(resp);
                 let granted = granted.max(1);
-                self.state = RegState::Registered {
-                    until: now + Duration::from_secs(granted as u64),
-                };
+                self.state = RegState::Registered { until: now + Duration::from_secs(granted as u64) };
                 self.timer = Some(now + refresh_delay(granted, jitter));
-                self.events.push_back(RegEvent::Registered {
-                    expires: granted,
-                    contacts,
-                });
+                self.events.push_back(RegEvent::Registered { expires: granted, contacts });
             }
             401 | 407 => {
                 let again = self.challenges_in_row > 0;
                 self.challenges_in_row += 1;
                 match self.auth.handle_challenge(resp) {
                     Err(e) => self.fail_for_good(resp, &e.to_string()),
-                    Ok(()) if again && !is_stale(resp) => {
-                        self.fail_for_good(resp, "wrong user name or password")
-                    }
+                    Ok(()) if again && !is_stale(resp) => self.fail_for_good(resp, "wrong user name or password"),
                     Ok(()) => self.send(if unregistering { 0 } else { self.expires }, cnonce),
                 }
             }
@@ -286,18 +269,9 @@ impl Registration {
     /// The flow to the registrar broke (keep-alive failed, connection closed): re-register
     /// after a backoff, since the binding may be gone.
     pub fn handle_network_lost(&mut self, now: Instant, jitter: f64) {
-        if matches!(
-            self.state,
-            RegState::Registered { .. } | RegState::Registering
-        ) {
+        if matches!(self.state, RegState::Registered { .. } | RegState::Registering) {
             self.cseq += 1; // whatever is in flight is no longer ours
-            self.backoff(
-                now,
-                None,
-                "network connection to the server lost".into(),
-                None,
-                jitter,
-            );
+            self.backoff(now, None, "network connection to the server lost".into(), None, jitter);
         }
     }
 
@@ -326,19 +300,9 @@ impl Registration {
         self.events.pop_front()
     }
 
-    fn backoff(
-        &mut self,
-        now: Instant,
-        code: Option<u16>,
-        reason: String,
-        at_least: Option<Duration>,
-        jitter: f64,
-    ) {
+    fn backoff(&mut self, now: Instant, code: Option<u16>, reason: String, at_least: Option<Duration>, jitter: f64) {
         self.failures += 1;
-        let exp = self
-            .cfg
-            .backoff_base
-            .saturating_mul(1 << self.failures.min(16).saturating_sub(1));
+        let exp = self.cfg.backoff_base.saturating_mul(1 << self.failures.min(16).saturating_sub(1));
         let capped = exp.min(self.cfg.backoff_max);
         // Jitter in [50 %, 100 %] of the delay so that many clients do not retry together.
         let mut delay = capped.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0));
@@ -347,11 +311,7 @@ impl Registration {
         }
         self.state = RegState::Backoff;
         self.timer = Some(now + delay);
-        self.events.push_back(RegEvent::Failed {
-            code,
-            reason,
-            retry_in: Some(delay),
-        });
+        self.events.push_back(RegEvent::Failed { code, reason, retry_in: Some(delay) });
     }
 
     fn fail_for_good(&mut self, resp: &Response, reason: &str) {
@@ -360,28 +320,19 @@ impl Registration {
         self.challenges_in_row = 0;
         self.events.push_back(RegEvent::Failed {
             code: Some(resp.code),
-            reason: if reason.is_empty() {
-                format!("{}", resp.code)
-            } else {
-                reason.to_string()
-            },
+            reason: if reason.is_empty() { format!("{}", resp.code) } else { reason.to_string() },
             retry_in: None,
         });
     }
 
     /// Seconds granted for our contact and every bound contact (RFC 3261 §10.2.4).
     fn granted(&self, resp: &Response) -> (u32, Vec<String>) {
-        let header_expires = resp
-            .header(&Name::EXPIRES)
-            .and_then(|v| v.trim().parse::<u32>().ok());
+        let header_expires = resp.header(&Name::EXPIRES).and_then(|v| v.trim().parse::<u32>().ok());
         let mut ours = None;
         let mut all = Vec::new();
         for v in resp.headers.get_raw(&Name::CONTACT) {
             for c in parse_name_addr_list(v).unwrap_or_default() {
-                let exp = c
-                    .param("expires")
-                    .and_then(|e| e.parse::<u32>().ok())
-                    .or(header_expires);
+                let exp = c.param("expires").and_then(|e| e.parse::<u32>().ok()).or(header_expires);
                 if self.is_ours(&c) {
                     ours = exp;
                 }
@@ -408,8 +359,7 @@ impl Registration {
         req.headers.insert(Name::FROM, from.to_header());
         req.headers.insert(Name::TO, to.to_header());
         req.headers.insert(Name::CALL_ID, self.call_id.clone());
-        req.headers
-            .insert(Name::CSEQ, format!("{} REGISTER", self.cseq));
+        req.headers.insert(Name::CSEQ, format!("{} REGISTER", self.cseq));
         let mut contact = NameAddr::new(self.cfg.contact.clone());
         if let Some(id) = &self.cfg.instance_id {
             contact.set_param("+sip.instance", Some(&format!("<{id}>")));
@@ -435,8 +385,7 @@ impl Registration {
 pub fn refresh_delay(granted: u32, jitter: f64) -> Duration {
     let g = Duration::from_secs(granted as u64);
     let at = g.mul_f64(0.8 + 0.1 * jitter.clamp(0.0, 1.0));
-    at.min(g.saturating_sub(Duration::from_secs(5)))
-        .max(Duration::from_secs(1).min(g))
+    at.min(g.saturating_sub(Duration::from_secs(5))).max(Duration::from_secs(1).min(g))
 }
 
 /// Compares two SIP URIs loosely: scheme, user, host and port (parameters ignored).

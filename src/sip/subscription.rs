@@ -48,7 +48,7 @@ impl Default for SubscribeConfig {
             rate: 20.0,
             window: 10,
             backoff_base: Duration::from_secs(2),
-            backoff_max: Duration::from_secs(60),
+            backoff_max: Duration::from_secs(30),
         }
     }
 }
@@ -143,13 +143,7 @@ pub struct SubscriptionManager {
 
 impl SubscriptionManager {
     /// A manager for `aor` whose Contact is `contact`; `seed` feeds Call-IDs, tags, jitter.
-    pub fn new(
-        cfg: SubscribeConfig,
-        aor: String,
-        contact: String,
-        auth: Authenticator,
-        seed: u64,
-    ) -> Self {
+    pub fn new(cfg: SubscribeConfig, aor: String, contact: String, auth: Authenticator, seed: u64) -> Self {
         Self {
             cfg,
             aor,
@@ -193,9 +187,7 @@ impl SubscriptionManager {
 
     /// The resource and event of a subscription.
     pub fn describe(&self, id: SubId) -> Option<(&str, &str)> {
-        self.subs
-            .get(id)
-            .map(|s| (s.resource.as_str(), s.event.as_str()))
+        self.subs.get(id).map(|s| (s.resource.as_str(), s.event.as_str()))
     }
 
     /// Number of subscriptions (any state).
@@ -225,11 +217,19 @@ impl SubscriptionManager {
                 self.ready.push_back(id);
             } else if s.phase != Phase::Done {
                 s.phase = Phase::Done;
-                self.events.push_back(SubEvent::Status {
-                    id,
-                    status: SubStatus::Ended,
-                });
+                self.events.push_back(SubEvent::Status { id, status: SubStatus::Ended });
             }
+        }
+    }
+
+    /// Fetches the full state again (a refresh inside the dialog), e.g. after a version gap
+    /// in partial dialog-info.
+    pub fn resync(&mut self, id: SubId) {
+        let Some(s) = self.subs.get_mut(id) else { return };
+        if matches!(s.phase, Phase::Active | Phase::Pending) && !s.sending && !s.unsubscribing {
+            s.phase = Phase::Queued;
+            s.timer = None;
+            self.ready.push_back(id);
         }
     }
 
@@ -252,7 +252,8 @@ impl SubscriptionManager {
             s.sending = false;
         }
         for id in 0..self.subs.len() {
-            if self.subs[id].phase == Phase::Done {
+            // Already waiting to retry: repeated losses must not push the retry further out.
+            if matches!(self.subs[id].phase, Phase::Done | Phase::Backoff) {
                 continue;
             }
             self.restart(id, now, "connection to the server lost", None);
@@ -274,18 +275,13 @@ impl SubscriptionManager {
             200..=299 => {
                 s.dialog.on_response(resp);
                 s.failures = 0;
-                let granted = resp
-                    .header(&Name::EXPIRES)
-                    .and_then(|v| v.trim().parse::<u32>().ok())
-                    .unwrap_or(s.expires);
+                let granted =
+                    resp.header(&Name::EXPIRES).and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(s.expires);
                 if s.unsubscribing || granted == 0 {
                     // Un-SUBSCRIBE answered (the terminating NOTIFY may still come).
                     s.phase = Phase::Done;
                     s.timer = None;
-                    self.events.push_back(SubEvent::Status {
-                        id,
-                        status: SubStatus::Ended,
-                    });
+                    self.events.push_back(SubEvent::Status { id, status: SubStatus::Ended });
                     return;
                 }
                 if s.phase == Phase::Sent {
@@ -306,26 +302,16 @@ impl SubscriptionManager {
                     Err(e) => self.fail(id, Some(resp.code), e.to_string()),
                 }
             }
-            423 => {
-                match resp
-                    .header(&Name::MIN_EXPIRES)
-                    .and_then(|v| v.trim().parse::<u32>().ok())
-                {
-                    Some(m) if m > s.expires => {
-                        s.expires = m;
-                        self.send_now(id);
-                    }
-                    _ => self.fail(id, Some(423), "423 without a usable Min-Expires".into()),
+            423 => match resp.header(&Name::MIN_EXPIRES).and_then(|v| v.trim().parse::<u32>().ok()) {
+                Some(m) if m > s.expires => {
+                    s.expires = m;
+                    self.send_now(id);
                 }
-            }
+                _ => self.fail(id, Some(423), "423 without a usable Min-Expires".into()),
+            },
             481 => {
                 // The notifier forgot the dialog: subscribe afresh, at once.
-                self.restart(
-                    id,
-                    now,
-                    "subscription lost by the server (481)",
-                    Some(Duration::ZERO),
-                );
+                self.restart(id, now, "subscription lost by the server (481)", Some(Duration::ZERO));
             }
             408 | 480 | 500..=599 => {
                 let after = retry_after(resp.header(&Name::RETRY_AFTER));
@@ -345,10 +331,7 @@ impl SubscriptionManager {
         self.settle(id);
         if self.subs[id].unsubscribing {
             self.subs[id].phase = Phase::Done;
-            self.events.push_back(SubEvent::Status {
-                id,
-                status: SubStatus::Ended,
-            });
+            self.events.push_back(SubEvent::Status { id, status: SubStatus::Ended });
             return;
         }
         self.restart(id, now, reason, None);
@@ -360,14 +343,7 @@ impl SubscriptionManager {
         let Some(&id) = self.by_dialog.get(&key) else {
             return (481, "Subscription Does Not Exist");
         };
-        let event = req
-            .header(&Name::EVENT)
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_string();
+        let event = req.header(&Name::EVENT).unwrap_or("").split(';').next().unwrap_or("").trim().to_string();
         let s = &mut self.subs[id];
         if !event.eq_ignore_ascii_case(&s.event) {
             return (489, "Bad Event");
@@ -375,10 +351,7 @@ impl SubscriptionManager {
         if !s.dialog.on_request(req) {
             return (500, "Stale CSeq");
         }
-        let state = req
-            .header(&Name::SUBSCRIPTION_STATE)
-            .unwrap_or("active")
-            .to_string();
+        let state = req.header(&Name::SUBSCRIPTION_STATE).unwrap_or("active").to_string();
         let (value, params) = split_state(&state);
         if s.phase == Phase::Done {
             return (200, "OK");
@@ -393,21 +366,13 @@ impl SubscriptionManager {
         let s = &mut self.subs[id];
         match value.as_str() {
             "active" | "pending" => {
-                let new_phase = if value == "active" {
-                    Phase::Active
-                } else {
-                    Phase::Pending
-                };
+                let new_phase = if value == "active" { Phase::Active } else { Phase::Pending };
                 if s.phase != new_phase && !s.unsubscribing {
                     s.phase = new_phase;
                     if new_phase == Phase::Active {
                         s.was_active = true;
                     }
-                    let status = if new_phase == Phase::Active {
-                        SubStatus::Active
-                    } else {
-                        SubStatus::Pending
-                    };
+                    let status = if new_phase == Phase::Active { SubStatus::Active } else { SubStatus::Pending };
                     self.events.push_back(SubEvent::Status { id, status });
                 }
                 let s = &mut self.subs[id];
@@ -422,32 +387,20 @@ impl SubscriptionManager {
                 }
             }
             _ => {
-                let reason = params
-                    .iter()
-                    .find(|(k, _)| k == "reason")
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
+                let reason = params.iter().find(|(k, _)| k == "reason").map(|(_, v)| v.clone()).unwrap_or_default();
                 let after = param_u64(&params, "retry-after").map(Duration::from_secs);
                 if s.unsubscribing {
                     s.phase = Phase::Done;
-                    self.events.push_back(SubEvent::Status {
-                        id,
-                        status: SubStatus::Ended,
-                    });
+                    self.events.push_back(SubEvent::Status { id, status: SubStatus::Ended });
                 } else {
                     match reason.as_str() {
-                        "deactivated" | "timeout" => self.restart(
-                            id,
-                            now,
-                            &format!("terminated ({reason})"),
-                            Some(Duration::ZERO),
-                        ),
+                        "deactivated" | "timeout" => {
+                            self.restart(id, now, &format!("terminated ({reason})"), Some(Duration::ZERO))
+                        }
                         "rejected" | "noresource" => {
                             self.fail(id, None, format!("terminated by the server ({reason})"))
                         }
-                        "probation" | "giveup" => {
-                            self.restart(id, now, &format!("terminated ({reason})"), after)
-                        }
+                        "probation" | "giveup" => self.restart(id, now, &format!("terminated ({reason})"), after),
                         _ => self.restart(id, now, "terminated by the server", after),
                     }
                 }
@@ -513,11 +466,7 @@ impl SubscriptionManager {
             self.heap.pop();
         }
         let timer = self.heap.peek().map(|Reverse((at, _))| *at);
-        let pacer = if !self.ready.is_empty() && self.in_flight < self.cfg.window {
-            self.next_send
-        } else {
-            None
-        };
+        let pacer = if !self.ready.is_empty() && self.in_flight < self.cfg.window { self.next_send } else { None };
         [timer, pacer].into_iter().flatten().min()
     }
 
@@ -539,8 +488,7 @@ impl SubscriptionManager {
 
     fn index(&mut self, id: SubId) {
         let d = &self.subs[id].dialog;
-        self.by_dialog
-            .insert((d.call_id.clone(), d.local_tag.clone()), id);
+        self.by_dialog.insert((d.call_id.clone(), d.local_tag.clone()), id);
     }
 
     fn find(&self, sent: &Request) -> Option<SubId> {
@@ -563,8 +511,7 @@ impl SubscriptionManager {
         req.headers.insert(Name::EVENT, s.event.clone());
         req.headers.insert(Name::ACCEPT, s.accept.clone());
         req.headers.insert(Name::EXPIRES, expires.to_string());
-        req.headers
-            .insert(Name::CONTACT, format!("<{}>", self.contact));
+        req.headers.insert(Name::CONTACT, format!("<{}>", self.contact));
         if self.auth.has_credentials_cached() {
             let cnonce = random_token(&mut self.rng, 16);
             self.auth.authorize(&mut req, &cnonce);
@@ -573,11 +520,7 @@ impl SubscriptionManager {
         if matches!(s.phase, Phase::Queued | Phase::Backoff) && !s.was_active_dialog() {
             s.phase = Phase::Sent;
         } else if s.phase == Phase::Queued {
-            s.phase = if s.was_active {
-                Phase::Active
-            } else {
-                Phase::Pending
-            };
+            s.phase = if s.was_active { Phase::Active } else { Phase::Pending };
         }
         // If nothing comes back before the subscription would run out, start over.
         s.timer = s.expires_at.filter(|_| !s.unsubscribing);
@@ -606,13 +549,8 @@ impl SubscriptionManager {
         s.failures += 1;
         s.challenges = 0;
         s.expires_at = None;
-        let exp = self
-            .cfg
-            .backoff_base
-            .saturating_mul(1 << s.failures.min(16).saturating_sub(1));
-        let backoff = exp
-            .min(self.cfg.backoff_max)
-            .mul_f64(0.5 + 0.5 * self.rng.random::<f64>());
+        let exp = self.cfg.backoff_base.saturating_mul(1 << s.failures.min(16).saturating_sub(1));
+        let backoff = exp.min(self.cfg.backoff_max).mul_f64(0.5 + 0.5 * self.rng.random::<f64>());
         let delay = match delay {
             // Repeated immediate restarts back off too (no hot loop against a broken server).
             Some(d) if d.is_zero() && s.failures > 3 => backoff,
@@ -631,11 +569,7 @@ impl SubscriptionManager {
         self.by_dialog.remove(&old);
         self.index(id);
         self.arm(id);
-        let status = if self.subs[id].was_active {
-            SubStatus::Stale(why.to_string())
-        } else {
-            SubStatus::Pending
-        };
+        let status = if self.subs[id].was_active { SubStatus::Stale(why.to_string()) } else { SubStatus::Pending };
         self.events.push_back(SubEvent::Status { id, status });
     }
 
@@ -644,10 +578,7 @@ impl SubscriptionManager {
         let s = &mut self.subs[id];
         s.phase = Phase::Done;
         s.timer = None;
-        self.events.push_back(SubEvent::Status {
-            id,
-            status: SubStatus::Failed { code, reason },
-        });
+        self.events.push_back(SubEvent::Status { id, status: SubStatus::Failed { code, reason } });
     }
 }
 
@@ -659,12 +590,7 @@ impl Sub {
 }
 
 fn retry_after(v: Option<&str>) -> Option<Duration> {
-    v?.split([';', ' ', '('])
-        .next()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+    v?.split([';', ' ', '(']).next()?.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 /// `active;expires=600` → ("active", [("expires","600")]).
@@ -682,8 +608,5 @@ fn split_state(v: &str) -> (String, Vec<(String, String)>) {
 }
 
 fn param_u64(params: &[(String, String)], name: &str) -> Option<u64> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .and_then(|(_, v)| v.parse().ok())
+    params.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse().ok())
 }

@@ -39,11 +39,7 @@ impl TransportKind {
     }
     /// The default port (5060, or 5061 for TLS).
     pub fn default_port(self) -> u16 {
-        if self == TransportKind::Tls {
-            5061
-        } else {
-            5060
-        }
+        if self == TransportKind::Tls { 5061 } else { 5060 }
     }
     /// The DNS SRV service label (RFC 3263 §4.2).
     pub fn srv_prefix(self) -> &'static str {
@@ -106,26 +102,15 @@ pub fn host_for_uri(addr: &std::net::IpAddr) -> String {
 
 /// The address the server saw us at, from the top Via of a response (`received` and `rport`,
 /// RFC 3581 §4), when it differs from what we put in Via.
-pub fn learned_address(
-    via: &super::via::Via,
-    sent_host: &str,
-    sent_port: u16,
-) -> Option<(String, u16)> {
-    let received = via.param("received").filter(|r| !r.is_empty()).map(|r| {
-        if r.contains(':') && !r.starts_with('[') {
-            format!("[{r}]")
-        } else {
-            r.to_string()
-        }
-    });
+pub fn learned_address(via: &super::via::Via, sent_host: &str, sent_port: u16) -> Option<(String, u16)> {
+    let received = via
+        .param("received")
+        .filter(|r| !r.is_empty())
+        .map(|r| if r.contains(':') && !r.starts_with('[') { format!("[{r}]") } else { r.to_string() });
     let rport = via.param("rport").and_then(|p| p.parse::<u16>().ok());
     let host = received.unwrap_or_else(|| sent_host.to_string());
     let port = rport.unwrap_or(sent_port);
-    if host.eq_ignore_ascii_case(sent_host) && port == sent_port {
-        None
-    } else {
-        Some((host, port))
-    }
+    if host.eq_ignore_ascii_case(sent_host) && port == sent_port { None } else { Some((host, port)) }
 }
 
 #[cfg(test)]
@@ -135,22 +120,11 @@ mod tests {
 
     #[test]
     fn rport_learning() {
-        let v = Via::parse(
-            "SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1;received=198.51.100.7;rport=40123",
-        )
-        .unwrap();
-        assert_eq!(
-            learned_address(&v, "10.0.0.2", 5060),
-            Some(("198.51.100.7".into(), 40123))
-        );
+        let v = Via::parse("SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1;received=198.51.100.7;rport=40123").unwrap();
+        assert_eq!(learned_address(&v, "10.0.0.2", 5060), Some(("198.51.100.7".into(), 40123)));
         let same = Via::parse("SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1;rport=5060").unwrap();
         assert_eq!(learned_address(&same, "10.0.0.2", 5060), None);
-        let v6 =
-            Via::parse("SIP/2.0/UDP [::1]:5060;branch=z9hG4bK1;received=2001:db8::1;rport=5062")
-                .unwrap();
-        assert_eq!(
-            learned_address(&v6, "[::1]", 5060),
-            Some(("[2001:db8::1]".into(), 5062))
-        );
+        let v6 = Via::parse("SIP/2.0/UDP [::1]:5060;branch=z9hG4bK1;received=2001:db8::1;rport=5062").unwrap();
+        assert_eq!(learned_address(&v6, "[::1]", 5060), Some(("[2001:db8::1]".into(), 5062)));
     }
 }

@@ -25,10 +25,7 @@ impl Via {
             transport: transport.to_ascii_uppercase(),
             host: host.to_string(),
             port: Some(port),
-            params: vec![
-                ("branch".into(), Some(branch.into())),
-                ("rport".into(), None),
-            ],
+            params: vec![("branch".into(), Some(branch.into())), ("rport".into(), None)],
         }
     }
 
@@ -48,9 +45,8 @@ impl Via {
             (Some(n), Some(v), Some(r)) => (n.trim(), v.trim(), r.trim_start()),
             _ => return Err(format!("bad Via protocol: {v:.40}")),
         };
-        let (transport, sent_by) = rest
-            .split_once(|c: char| c.is_whitespace())
-            .ok_or_else(|| format!("bad Via: {v:.40}"))?;
+        let (transport, sent_by) =
+            rest.split_once(|c: char| c.is_whitespace()).ok_or_else(|| format!("bad Via: {v:.40}"))?;
         if !name.eq_ignore_ascii_case("SIP") || version != "2.0" || !is_token(transport) {
             return Err(format!("bad Via protocol: {v:.40}"));
         }
@@ -69,20 +65,12 @@ impl Via {
                 params.push((n.to_ascii_lowercase(), val));
             }
         }
-        Ok(Via {
-            transport: transport.to_ascii_uppercase(),
-            host,
-            port,
-            params,
-        })
+        Ok(Via { transport: transport.to_ascii_uppercase(), host, port, params })
     }
 
     /// The value of a parameter; `Some("")` for a flag.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_deref().unwrap_or(""))
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_deref().unwrap_or(""))
     }
 
     /// Adds or replaces a parameter.
@@ -101,11 +89,7 @@ impl Via {
     /// sent-by as `host:port` (port defaulted by transport) for transaction matching.
     pub fn sent_by(&self) -> String {
         let default = if self.transport == "TLS" { 5061 } else { 5060 };
-        format!(
-            "{}:{}",
-            self.host.to_ascii_lowercase(),
-            self.port.unwrap_or(default)
-        )
+        format!("{}:{}", self.host.to_ascii_lowercase(), self.port.unwrap_or(default))
     }
 
     /// Serialises the via-parm.
@@ -153,9 +137,7 @@ mod tests {
 
     #[test]
     fn parse_and_print() {
-        let v =
-            Via::parse("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKabc;rport=4000;received=10.0.0.1")
-                .unwrap();
+        let v = Via::parse("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKabc;rport=4000;received=10.0.0.1").unwrap();
         assert_eq!(v.branch(), Some("z9hG4bKabc"));
         assert_eq!(v.param("rport"), Some("4000"));
         assert_eq!(v.sent_by(), "192.0.2.1:5060");
@@ -163,12 +145,7 @@ mod tests {
         assert_eq!(v6.host, "[::1]");
         assert_eq!(v6.param("rport"), Some(""));
         assert_eq!(Via::parse(&v6.to_header()).unwrap(), v6);
-        assert_eq!(
-            Via::parse_list("SIP/2.0/UDP a;branch=1, SIP/2.0/UDP b;branch=2")
-                .unwrap()
-                .len(),
-            2
-        );
+        assert_eq!(Via::parse_list("SIP/2.0/UDP a;branch=1, SIP/2.0/UDP b;branch=2").unwrap().len(), 2);
     }
 
     #[test]

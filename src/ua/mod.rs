@@ -11,17 +11,25 @@
 //! The core never reads the clock or draws randomness of its own: `now` is an argument and
 //! the RNG is seeded by the caller, so every scenario can run on a virtual clock.
 
+pub mod lamps;
+
 use crate::api::Event;
+use crate::presence::publish::build_pidf;
+use crate::presence::status::UserStatus;
 use crate::sip::addr::NameAddr;
+use crate::sip::auth::Authenticator;
 use crate::sip::auth::Credentials;
 use crate::sip::message::{Request, Response, SipMessage};
+use crate::sip::publication::{PubEvent, Publication};
 pub use crate::sip::random_token;
 use crate::sip::registration::{RegEvent, RegState, Registration, RegistrationConfig};
+use crate::sip::subscription::{SubEvent, SubscribeConfig, SubscriptionManager};
 use crate::sip::transaction::{ClientEvent, Incoming, TimerConfig, TransactionLayer, TxEvent};
 use crate::sip::transport::{self, Destination, KEEPALIVE_PING, Transmit, TransportKind};
 use crate::sip::via::{BRANCH_COOKIE, Via};
 use bytes::Bytes;
 use ezk_sip_types::{Method, Name};
+use lamps::{Followup, LampBook, Package};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::VecDeque;
@@ -48,6 +56,8 @@ pub struct AccountConfig {
     pub expires: u32,
     /// Interval of CRLF keep-alives towards the server (0 = off).
     pub keepalive: Duration,
+    /// Subscription lifetime and pacing.
+    pub subscribe: SubscribeConfig,
 }
 
 impl AccountConfig {
@@ -66,6 +76,10 @@ pub struct UserAgent {
     public: (String, u16),
     txl: TransactionLayer,
     reg: Registration,
+    subs: SubscriptionManager,
+    publication: Option<Publication>,
+    own_status: Option<UserStatus>,
+    lamps: LampBook,
     rng: StdRng,
     keepalive_at: Option<Instant>,
     last_transport_error: Option<String>,
@@ -76,36 +90,24 @@ pub struct UserAgent {
 impl UserAgent {
     /// A user agent that talks to `server` from the local address `local`.
     /// `seed` feeds every random string (Call-ID, tags, branches, cnonces, jitter).
-    pub fn new(
-        account: AccountConfig,
-        server: Destination,
-        local: SocketAddr,
-        timers: TimerConfig,
-        seed: u64,
-    ) -> Self {
+    pub fn new(account: AccountConfig, server: Destination, local: SocketAddr, timers: TimerConfig, seed: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let public = (transport::host_for_uri(&local.ip()), local.port());
         let contact = contact_uri(&account.user, &public, server.transport);
         let creds = Credentials {
-            username: account
-                .auth_user
-                .clone()
-                .unwrap_or_else(|| account.user.clone()),
+            username: account.auth_user.clone().unwrap_or_else(|| account.user.clone()),
             password: account.password.clone(),
         };
-        let mut rc = RegistrationConfig::new(
-            &account.aor(),
-            &format!("sip:{}", account.domain),
-            &contact,
-            creds,
-        );
+        let mut rc = RegistrationConfig::new(&account.aor(), &format!("sip:{}", account.domain), &contact, creds);
         rc.expires = account.expires;
         rc.display_name = account.display_name.clone();
         rc.instance_id = Some(uuid(&mut rng));
         rc.reg_id = Some(1);
         let call_id = format!("{}@lampboard", random_token(&mut rng, 20));
         let tag = random_token(&mut rng, 10);
+        let auth = Authenticator::new(rc.credentials.clone());
         let reg = Registration::new(rc, call_id, tag);
+        let subs = SubscriptionManager::new(account.subscribe.clone(), account.aor(), contact, auth, rng.random());
         Self {
             account,
             server,
@@ -113,6 +115,10 @@ impl UserAgent {
             public,
             txl: TransactionLayer::new(timers),
             reg,
+            subs,
+            publication: None,
+            own_status: None,
+            lamps: LampBook::default(),
             rng,
             keepalive_at: None,
             last_transport_error: None,
@@ -148,9 +154,66 @@ impl UserAgent {
         self.pump(now);
     }
 
-    /// Removes the binding (un-REGISTER).
+    /// Watches colleagues: `targets` are extensions (in our domain) or SIP URIs.
+    pub fn watch(&mut self, now: Instant, targets: &[String], events: &[String]) {
+        let pkgs: Vec<Package> = events.iter().filter_map(|e| Package::from_event(e)).collect();
+        for t in targets {
+            let uri = if t.contains(':') { t.clone() } else { format!("sip:{t}@{}", self.account.domain) };
+            let idx = self.lamps.add(t, &uri);
+            for p in &pkgs {
+                let id = self.subs.add(&uri, p.event(), p.accept());
+                self.lamps.link(idx, id, *p);
+            }
+        }
+        for ev in self.lamps.snapshot() {
+            self.events.push_back(Event::Lamp(ev));
+        }
+        self.pump(now);
+    }
+
+    /// Publishes our own status (PIDF + RPID, PRESENCE.md §5).
+    pub fn set_presence(&mut self, now: Instant, status: UserStatus, note: Option<&str>, etag: Option<String>) {
+        let body = build_pidf(&self.aor(), &status, note, false);
+        self.own_status = Some(status);
+        let seed = self.rng.random();
+        let auth = Authenticator::new(self.reg.config().credentials.clone());
+        let aor = self.aor();
+        let p = self
+            .publication
+            .get_or_insert_with(|| Publication::new(&aor, "presence", "application/pidf+xml", 3600, auth, seed));
+        if let Some(tag) = etag {
+            p.resume(tag);
+        }
+        p.publish(Bytes::from(body));
+        self.pump(now);
+    }
+
+    /// True when nothing is left to send or wait for (the engine may stop).
+    pub fn is_quiet(&self) -> bool {
+        !matches!(self.reg.state(), RegState::Unregistering)
+            && self.subs.is_quiet()
+            && !self.publication.as_ref().is_some_and(|p| p.is_busy())
+    }
+
+    /// How many un-SUBSCRIBEs wait for the pacer (to size the shutdown grace period).
+    pub fn pending_unsubscribes(&self) -> usize {
+        self.subs.queued()
+    }
+
+    /// Removes the binding (un-REGISTER), ends subscriptions and the published state.
     pub fn unregister(&mut self, now: Instant) {
+        self.shutdown(now, false);
+    }
+
+    /// Ends everything; `keep_presence` leaves the published status to expire on the server.
+    pub fn shutdown(&mut self, now: Instant, keep_presence: bool) {
         let c = self.cnonce();
+        self.subs.unsubscribe_all();
+        if let Some(p) = &mut self.publication
+            && !keep_presence
+        {
+            p.remove();
+        }
         self.reg.stop(&c);
         self.keepalive_at = None;
         self.pump(now);
@@ -165,6 +228,7 @@ impl UserAgent {
         self.public = (transport::host_for_uri(&local.ip()), local.port());
         let contact = contact_uri(&self.account.user, &self.public, self.server.transport);
         let c = self.cnonce();
+        self.subs.set_contact(contact.clone());
         self.reg.set_contact(contact, &c);
         self.pump(now);
     }
@@ -176,12 +240,14 @@ impl UserAgent {
         }
         match SipMessage::parse(data) {
             Ok(msg) => match self.txl.handle_message(now, msg, source) {
-                Incoming::Request {
-                    key: Some(key),
-                    request,
-                    ..
-                } => {
-                    let resp = self.answer_request(&request);
+                Incoming::Request { key: Some(key), request, .. } => {
+                    let resp = if request.method == Method::NOTIFY {
+                        let (code, reason) = self.subs.handle_notify(now, &request);
+                        let tag = random_token(&mut self.rng, 10);
+                        Response::to_request(&request, code, reason, Some(&tag))
+                    } else {
+                        self.answer_request(&request)
+                    };
                     self.txl.respond(now, &key, &resp);
                 }
                 Incoming::Request { key: None, .. } | Incoming::Absorbed | Incoming::Matched => {}
@@ -192,10 +258,7 @@ impl UserAgent {
             Err(e) => {
                 tracing::info!(%e, from = %source.addr, "malformed SIP message");
                 if let Some(resp) = crate::sip::message::error_response(data, &e) {
-                    self.transmits.push_back(Transmit {
-                        dest: source,
-                        data: resp,
-                    });
+                    self.transmits.push_back(Transmit { dest: source, data: resp });
                 }
             }
         }
@@ -210,6 +273,10 @@ impl UserAgent {
         if dest == self.server {
             let j = self.rng.random::<f64>();
             self.reg.handle_network_lost(now, j);
+            self.subs.handle_network_lost(now);
+            if let Some(p) = &mut self.publication {
+                p.handle_network_lost(now);
+            }
             self.pump(now);
         }
     }
@@ -219,11 +286,12 @@ impl UserAgent {
         self.txl.handle_timeout(now);
         let c = self.cnonce();
         self.reg.handle_timeout(now, &c);
+        self.subs.handle_timeout(now);
+        if let Some(p) = &mut self.publication {
+            p.handle_timeout(now);
+        }
         if self.keepalive_at.is_some_and(|t| t <= now) {
-            self.transmits.push_back(Transmit {
-                dest: self.server,
-                data: Bytes::from_static(KEEPALIVE_PING),
-            });
+            self.transmits.push_back(Transmit { dest: self.server, data: Bytes::from_static(KEEPALIVE_PING) });
             self.keepalive_at = Some(now + self.account.keepalive);
         }
         self.pump(now);
@@ -241,23 +309,45 @@ impl UserAgent {
 
     /// When `handle_timeout` is next due.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        [
-            self.txl.poll_timeout(),
-            self.reg.poll_timeout(),
-            self.keepalive_at,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        let publication = self.publication.as_ref().and_then(|p| p.poll_timeout());
+        [self.txl.poll_timeout(), self.reg.poll_timeout(), self.subs.poll_timeout(), publication, self.keepalive_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Moves output between the layers until nothing is left.
     fn pump(&mut self, now: Instant) {
         loop {
             let mut progressed = false;
-            while let Some(mut req) = self.reg.poll_request() {
+            self.subs.pace(now);
+            let mut out = Vec::new();
+            while let Some(req) = self.reg.poll_request() {
+                out.push(req);
+            }
+            while let Some(req) = self.subs.poll_request() {
+                out.push(req);
+            }
+            if let Some(p) = &mut self.publication {
+                while let Some(req) = p.poll_request() {
+                    out.push(req);
+                }
+            }
+            for mut req in out {
                 self.decorate(&mut req);
                 self.txl.send_request(now, req, self.server);
+                progressed = true;
+            }
+            while let Some(ev) = self.subs.poll_event() {
+                self.handle_sub_event(ev);
+                progressed = true;
+            }
+            let pub_events: Vec<PubEvent> = match &mut self.publication {
+                Some(p) => std::iter::from_fn(|| p.poll_event()).collect(),
+                None => Vec::new(),
+            };
+            for ev in pub_events {
+                self.handle_pub_event(ev);
                 progressed = true;
             }
             while let Some(t) = self.txl.poll_transmit() {
@@ -282,6 +372,29 @@ impl UserAgent {
         let TxEvent::Client { request, event, .. } = ev else {
             return;
         };
+        let why = match &event {
+            ClientEvent::Timeout => "no answer from the server (timeout)".to_string(),
+            ClientEvent::TransportError => {
+                self.last_transport_error.clone().unwrap_or_else(|| "transport error".into())
+            }
+            ClientEvent::Response(_) => String::new(),
+        };
+        if request.method == Method::SUBSCRIBE {
+            match &event {
+                ClientEvent::Response(resp) => self.subs.handle_response(now, &request, resp),
+                _ => self.subs.handle_no_response(now, &request, &why),
+            }
+            return;
+        }
+        if request.method == Method::PUBLISH {
+            if let Some(p) = &mut self.publication {
+                match &event {
+                    ClientEvent::Response(resp) => p.handle_response(now, &request, resp),
+                    _ => p.handle_no_response(now, &request, &why),
+                }
+            }
+            return;
+        }
         if request.method != Method::REGISTER {
             return;
         }
@@ -289,8 +402,7 @@ impl UserAgent {
         match event {
             ClientEvent::Response(resp) => {
                 if (200..300).contains(&resp.code) && self.learn_public_address(&resp) {
-                    let contact =
-                        contact_uri(&self.account.user, &self.public, self.server.transport);
+                    let contact = contact_uri(&self.account.user, &self.public, self.server.transport);
                     let c = self.cnonce();
                     self.reg.set_contact(contact, &c);
                     return;
@@ -298,18 +410,40 @@ impl UserAgent {
                 let c = self.cnonce();
                 self.reg.handle_response(now, &request, &resp, j, &c);
             }
-            ClientEvent::Timeout => {
-                self.reg
-                    .handle_no_response(now, &request, "no answer from the server (timeout)", j)
-            }
-            ClientEvent::TransportError => {
-                let why = self
-                    .last_transport_error
-                    .clone()
-                    .unwrap_or_else(|| "transport error".into());
-                self.reg.handle_no_response(now, &request, &why, j)
-            }
+            ClientEvent::Timeout | ClientEvent::TransportError => self.reg.handle_no_response(now, &request, &why, j),
         }
+    }
+
+    fn handle_sub_event(&mut self, ev: SubEvent) {
+        let lamp = match ev {
+            SubEvent::Notify { id, body, .. } => {
+                let (follow, lamp) = self.lamps.on_notify(id, &body);
+                if let Followup::Resync(id) = follow {
+                    self.subs.resync(id);
+                }
+                lamp
+            }
+            SubEvent::Status { id, status } => self.lamps.on_status(id, &status),
+        };
+        if let Some(l) = lamp {
+            self.events.push_back(Event::Lamp(l));
+        }
+    }
+
+    fn handle_pub_event(&mut self, ev: PubEvent) {
+        let via = "publish".to_string();
+        let status = self.own_status.as_ref().map(|s| s.as_str()).unwrap_or("unknown").to_string();
+        self.events.push_back(match ev {
+            PubEvent::Published { expires, etag } => Event::Published { via, status, expires, etag },
+            PubEvent::Failed { code, reason, unsupported, retry_in } => Event::PublishFailed {
+                via,
+                code,
+                reason,
+                unsupported,
+                retry_in_ms: retry_in.map(|d| d.as_millis() as u64),
+            },
+            PubEvent::Removed => Event::Unpublished { via },
+        });
     }
 
     fn handle_reg_event(&mut self, now: Instant, ev: RegEvent) {
@@ -319,17 +453,9 @@ impl UserAgent {
                 if !self.account.keepalive.is_zero() && self.keepalive_at.is_none() {
                     self.keepalive_at = Some(now + self.account.keepalive);
                 }
-                self.events.push_back(Event::Registered {
-                    aor,
-                    expires,
-                    contacts,
-                });
+                self.events.push_back(Event::Registered { aor, expires, contacts });
             }
-            RegEvent::Failed {
-                code,
-                reason,
-                retry_in,
-            } => {
+            RegEvent::Failed { code, reason, retry_in } => {
                 if retry_in.is_none() {
                     self.keepalive_at = None;
                 }
@@ -365,22 +491,13 @@ impl UserAgent {
     /// Via (fresh branch, rport), Max-Forwards, User-Agent.
     fn decorate(&mut self, req: &mut Request) {
         let branch = format!("{BRANCH_COOKIE}{}", random_token(&mut self.rng, 16));
-        let via = Via::new(
-            self.server.transport.via_token(),
-            &self.public.0,
-            self.public.1,
-            &branch,
-        );
+        let via = Via::new(self.server.transport.via_token(), &self.public.0, self.public.1, &branch);
         req.headers.remove(&Name::VIA);
         req.headers.insert_front(Name::VIA, via.to_header());
         req.headers.insert(Name::MAX_FORWARDS, "70");
         req.headers.insert(Name::USER_AGENT, USER_AGENT);
-        req.headers.insert(
-            Name::ALLOW,
-            "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE",
-        );
-        req.headers
-            .insert(Name::SUPPORTED, "path, outbound, replaces");
+        req.headers.insert(Name::ALLOW, "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE");
+        req.headers.insert(Name::SUPPORTED, "path, outbound, replaces");
     }
 
     /// Requests outside any dialog: OPTIONS gets 200, the rest 501 for now.
@@ -393,10 +510,7 @@ impl UserAgent {
             }
             _ => Response::to_request(req, 501, "Not Implemented", Some(&tag)),
         };
-        resp.headers.insert(
-            Name::ALLOW,
-            "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE",
-        );
+        resp.headers.insert(Name::ALLOW, "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE");
         resp.headers.insert(Name::SERVER, USER_AGENT);
         resp
     }
@@ -422,12 +536,5 @@ pub fn uuid(rng: &mut impl Rng) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "urn:uuid:{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("urn:uuid:{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }

@@ -30,15 +30,9 @@ impl eframe::App for LampboardApp {
 /// Opens the main window and runs until it is closed.
 pub fn run(demo: bool) -> eframe::Result {
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Lampboard")
-            .with_inner_size([960.0, 640.0]),
+        viewport: egui::ViewportBuilder::default().with_title("Lampboard").with_inner_size([960.0, 640.0]),
         renderer: eframe::Renderer::Glow,
         ..Default::default()
     };
-    eframe::run_native(
-        "Lampboard",
-        options,
-        Box::new(move |_cc| Ok(Box::new(LampboardApp::new(demo)))),
-    )
+    eframe::run_native("Lampboard", options, Box::new(move |_cc| Ok(Box::new(LampboardApp::new(demo)))))
 }

@@ -52,27 +52,15 @@ impl Kamailio {
     /// installed by `tests/testbed/install-deps.sh` (the README's test command runs it).
     pub fn start(opts: &[(&str, &str)]) -> Kamailio {
         assert!(
-            Command::new("kamailio")
-                .arg("-v")
-                .stdout(Stdio::null())
-                .status()
-                .is_ok(),
+            Command::new("kamailio").arg("-v").stdout(Stdio::null()).status().is_ok(),
             "kamailio is not installed: run tests/testbed/install-deps.sh (or the README's test command)"
         );
-        let dir = tempfile::Builder::new()
-            .prefix("lbk")
-            .tempdir_in("/tmp")
-            .expect("temp dir");
+        let dir = tempfile::Builder::new().prefix("lbk").tempdir_in("/tmp").expect("temp dir");
         for attempt in 0..3 {
             let port = free_port_pair();
             let out = Command::new("bash")
                 .arg(script())
-                .args([
-                    "start",
-                    &dir.path().to_string_lossy(),
-                    &port.to_string(),
-                    &(port + 1).to_string(),
-                ])
+                .args(["start", &dir.path().to_string_lossy(), &port.to_string(), &(port + 1).to_string()])
                 .envs(opts.iter().copied())
                 .output()
                 .expect("run kamailio.sh");
@@ -80,17 +68,9 @@ impl Kamailio {
                 let users = std::fs::read_to_string(dir.path().join("users.csv"))
                     .expect("users.csv")
                     .lines()
-                    .filter_map(|l| {
-                        l.split_once(',')
-                            .map(|(u, p)| (u.to_string(), p.to_string()))
-                    })
+                    .filter_map(|l| l.split_once(',').map(|(u, p)| (u.to_string(), p.to_string())))
                     .collect();
-                return Kamailio {
-                    dir,
-                    sip_port: port,
-                    tls_port: port + 1,
-                    users,
-                };
+                return Kamailio { dir, sip_port: port, tls_port: port + 1, users };
             }
             if attempt == 2 {
                 panic!(
@@ -110,19 +90,13 @@ impl Kamailio {
 
     /// The generated password of an extension.
     pub fn password(&self, ext: &str) -> String {
-        self.users
-            .get(ext)
-            .cloned()
-            .unwrap_or_else(|| panic!("no user {ext}"))
+        self.users.get(ext).cloned().unwrap_or_else(|| panic!("no user {ext}"))
     }
 
     /// `kamcmd ul.dump`: the registrar's current bindings.
     pub fn ul_dump(&self) -> String {
         let ctl = format!("unix:{}/ctl.sock", self.dir.path().display());
-        let out = Command::new("kamcmd")
-            .args(["-s", &ctl, "ul.dump"])
-            .output()
-            .expect("kamcmd");
+        let out = Command::new("kamcmd").args(["-s", &ctl, "ul.dump"]).output().expect("kamcmd");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -149,11 +123,7 @@ impl Kamailio {
             .args([what, &self.dir.path().to_string_lossy()])
             .output()
             .expect("run kamailio.sh");
-        assert!(
-            out.status.success(),
-            "kamailio.sh {what}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "kamailio.sh {what}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     /// The Kamailio log so far (for failure messages).
@@ -164,10 +134,7 @@ impl Kamailio {
 
 impl Drop for Kamailio {
     fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(script())
-            .args(["stop", &self.dir.path().to_string_lossy()])
-            .output();
+        let _ = Command::new("bash").arg(script()).args(["stop", &self.dir.path().to_string_lossy()]).output();
     }
 }
 
@@ -189,27 +156,19 @@ pub struct Running {
 impl Running {
     /// Spawns the command with piped stdout/stderr.
     pub fn spawn(mut cmd: Command) -> Running {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn lampboard");
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn lampboard");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let v: serde_json::Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+                let v: serde_json::Value =
+                    serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
                 if tx.send(v).is_err() {
                     break;
                 }
             }
         });
-        Running {
-            child,
-            lines: rx,
-            seen: Vec::new(),
-        }
+        Running { child, lines: rx, seen: Vec::new() }
     }
 
     /// Waits for an event named `name` (up to `within`); returns it.
@@ -231,9 +190,7 @@ impl Running {
 
     /// Sends SIGINT (as Ctrl-C would) and waits for the exit code.
     pub fn interrupt_and_wait(self, within: Duration) -> (i32, Vec<serde_json::Value>) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
+        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
         self.wait(within)
     }
 
@@ -261,4 +218,43 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+impl Running {
+    /// Waits for a lamp event of `ext` that satisfies `pred`.
+    pub fn wait_lamp(
+        &mut self,
+        ext: &str,
+        within: Duration,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> Option<serde_json::Value> {
+        let end = Instant::now() + within;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(v) => {
+                    self.seen.push(v.clone());
+                    if v["event"] == "lamp" && v["ext"] == ext && pred(&v) {
+                        return Some(v);
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Lamp events of `ext` seen so far.
+    pub fn lamps_of(&self, ext: &str) -> Vec<serde_json::Value> {
+        self.seen.iter().filter(|v| v["event"] == "lamp" && v["ext"] == ext).cloned().collect()
+    }
+}
+
+/// `lampboard SUBCOMMAND --server 127.0.0.1:PORT --user EXT` with the password set and the
+/// pacing raised for a local server.
+pub fn account_cmd(k: &Kamailio, sub: &[&str], ext: &str) -> Command {
+    let mut c = lampboard();
+    c.args(sub);
+    c.args(["--server", &format!("127.0.0.1:{}", k.sip_port), "--user", ext, "--rate", "500", "--window", "50"]);
+    c.env("LAMPBOARD_PASSWORD", k.password(ext));
+    c
 }

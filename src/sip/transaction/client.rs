@@ -61,11 +61,7 @@ impl ClientTransaction {
             invite,
             reliable,
             cfg,
-            state: if invite {
-                ClientState::Calling
-            } else {
-                ClientState::Trying
-            },
+            state: if invite { ClientState::Calling } else { ClientState::Trying },
             request,
             wire: wire.clone(),
             ack: None,
@@ -75,13 +71,9 @@ impl ClientTransaction {
             events: VecDeque::new(),
         };
         if !reliable {
-            t.timers
-                .set(if invite { Timer::A } else { Timer::E }, now + cfg.t1);
+            t.timers.set(if invite { Timer::A } else { Timer::E }, now + cfg.t1);
         }
-        t.timers.set(
-            if invite { Timer::B } else { Timer::F },
-            now + cfg.timeout(),
-        );
+        t.timers.set(if invite { Timer::B } else { Timer::F }, now + cfg.timeout());
         t
     }
 
@@ -121,11 +113,7 @@ impl ClientTransaction {
                     self.transmits.push_back(ack.clone());
                     self.ack = Some(ack);
                     self.state = ClientState::Completed;
-                    let d = if self.reliable {
-                        Duration::ZERO
-                    } else {
-                        Duration::from_secs(32)
-                    };
+                    let d = if self.reliable { Duration::ZERO } else { Duration::from_secs(32) };
                     self.timers.set(Timer::D, now + d);
                     self.events.push_back(ClientEvent::Response(resp));
                 }
@@ -149,11 +137,7 @@ impl ClientTransaction {
                 } else {
                     self.timers.clear();
                     self.state = ClientState::Completed;
-                    let k = if self.reliable {
-                        Duration::ZERO
-                    } else {
-                        self.cfg.t4
-                    };
+                    let k = if self.reliable { Duration::ZERO } else { self.cfg.t4 };
                     self.timers.set(Timer::K, now + k);
                     self.events.push_back(ClientEvent::Response(resp));
                 }
@@ -196,10 +180,7 @@ impl ClientTransaction {
 
     /// The transport failed to deliver to our destination (RFC 3261 §17.1.4).
     pub fn handle_transport_error(&mut self) {
-        if matches!(
-            self.state,
-            ClientState::Calling | ClientState::Trying | ClientState::Proceeding
-        ) {
+        if matches!(self.state, ClientState::Calling | ClientState::Trying | ClientState::Proceeding) {
             self.timers.clear();
             self.state = ClientState::Terminated;
             self.events.push_back(ClientEvent::TransportError);

@@ -98,19 +98,13 @@ pub struct TransactionLayer {
 }
 
 fn client_key(branch: &str, method: &Method) -> ClientKey {
-    ClientKey {
-        branch: branch.to_string(),
-        method: method.to_string(),
-    }
+    ClientKey { branch: branch.to_string(), method: method.to_string() }
 }
 
 impl TransactionLayer {
     /// A layer with the given T1/T2/T4.
     pub fn new(cfg: TimerConfig) -> Self {
-        Self {
-            cfg,
-            ..Default::default()
-        }
+        Self { cfg, ..Default::default() }
     }
 
     /// The timer values in use.
@@ -130,23 +124,12 @@ impl TransactionLayer {
 
     /// Sends a request in a new client transaction. An ACK is sent without one.
     /// The top Via must carry a unique branch.
-    pub fn send_request(
-        &mut self,
-        now: Instant,
-        req: Request,
-        dest: Destination,
-    ) -> Option<ClientKey> {
+    pub fn send_request(&mut self, now: Instant, req: Request, dest: Destination) -> Option<ClientKey> {
         if req.method == Method::ACK {
-            self.transmits.push_back(Transmit {
-                dest,
-                data: req.to_bytes(),
-            });
+            self.transmits.push_back(Transmit { dest, data: req.to_bytes() });
             return None;
         }
-        let branch = req
-            .top_via()
-            .and_then(|v| v.branch().map(str::to_string))
-            .unwrap_or_default();
+        let branch = req.top_via().and_then(|v| v.branch().map(str::to_string)).unwrap_or_default();
         let key = client_key(&branch, &req.method);
         let tx = ClientTransaction::new(req, dest.transport.is_reliable(), self.cfg, now);
         self.clients.insert(key.clone(), (tx, dest));
@@ -155,12 +138,7 @@ impl TransactionLayer {
     }
 
     /// Routes a received message (RFC 3261 §17.1.3 and §17.2.3).
-    pub fn handle_message(
-        &mut self,
-        now: Instant,
-        msg: SipMessage,
-        source: Destination,
-    ) -> Incoming {
+    pub fn handle_message(&mut self, now: Instant, msg: SipMessage, source: Destination) -> Incoming {
         match msg {
             SipMessage::Response(resp) => {
                 let Some(via) = resp.top_via() else {
@@ -181,21 +159,10 @@ impl TransactionLayer {
             }
             SipMessage::Request(req) => {
                 let via = req.top_via();
-                let branch = via
-                    .as_ref()
-                    .and_then(|v| v.branch().map(str::to_string))
-                    .unwrap_or_default();
+                let branch = via.as_ref().and_then(|v| v.branch().map(str::to_string)).unwrap_or_default();
                 let sent_by = via.map(|v| v.sent_by()).unwrap_or_default();
-                let method = if req.method == Method::ACK {
-                    Method::INVITE
-                } else {
-                    req.method.clone()
-                };
-                let key = ServerKey {
-                    branch,
-                    sent_by,
-                    method: method.to_string(),
-                };
+                let method = if req.method == Method::ACK { Method::INVITE } else { req.method.clone() };
+                let key = ServerKey { branch, sent_by, method: method.to_string() };
                 if let Some((tx, _)) = self.servers.get_mut(&key) {
                     // An ACK for a 2xx (Accepted state) belongs to the TU, not the transaction.
                     let to_tu = req.method == Method::ACK && tx.state() == ServerState::Accepted;
@@ -204,28 +171,15 @@ impl TransactionLayer {
                     if !to_tu {
                         return Incoming::Absorbed;
                     }
-                    return Incoming::Request {
-                        key: None,
-                        request: req,
-                        source,
-                    };
+                    return Incoming::Request { key: None, request: req, source };
                 }
                 if req.method == Method::ACK {
-                    return Incoming::Request {
-                        key: None,
-                        request: req,
-                        source,
-                    };
+                    return Incoming::Request { key: None, request: req, source };
                 }
-                let tx =
-                    ServerTransaction::new(req.clone(), source.transport.is_reliable(), self.cfg);
+                let tx = ServerTransaction::new(req.clone(), source.transport.is_reliable(), self.cfg);
                 self.servers.insert(key.clone(), (tx, source));
                 self.drain_server(&key);
-                Incoming::Request {
-                    key: Some(key),
-                    request: req,
-                    source,
-                }
+                Incoming::Request { key: Some(key), request: req, source }
             }
         }
     }
@@ -242,12 +196,8 @@ impl TransactionLayer {
 
     /// The transport failed towards `dest`: every client transaction there fails.
     pub fn handle_transport_error(&mut self, dest: Destination) {
-        let keys: Vec<ClientKey> = self
-            .clients
-            .iter()
-            .filter(|(_, (_, d))| *d == dest)
-            .map(|(k, _)| k.clone())
-            .collect();
+        let keys: Vec<ClientKey> =
+            self.clients.iter().filter(|(_, (_, d))| *d == dest).map(|(k, _)| k.clone()).collect();
         for k in keys {
             if let Some((tx, _)) = self.clients.get_mut(&k) {
                 tx.handle_transport_error();
@@ -325,11 +275,7 @@ impl TransactionLayer {
             self.transmits.push_back(Transmit { dest: *dest, data });
         }
         while let Some(event) = tx.poll_event() {
-            self.events.push_back(TxEvent::Client {
-                key: key.clone(),
-                request: Box::new(tx.request().clone()),
-                event,
-            });
+            self.events.push_back(TxEvent::Client { key: key.clone(), request: Box::new(tx.request().clone()), event });
         }
         if tx.is_terminated() {
             self.clients.remove(key);
@@ -346,10 +292,7 @@ impl TransactionLayer {
             self.transmits.push_back(Transmit { dest: *dest, data });
         }
         while let Some(event) = tx.poll_event() {
-            self.events.push_back(TxEvent::Server {
-                key: key.clone(),
-                event,
-            });
+            self.events.push_back(TxEvent::Server { key: key.clone(), event });
         }
         if tx.is_terminated() {
             self.servers.remove(key);

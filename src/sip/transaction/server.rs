@@ -55,11 +55,7 @@ impl ServerTransaction {
             invite,
             reliable,
             cfg,
-            state: if invite {
-                ServerState::Proceeding
-            } else {
-                ServerState::Trying
-            },
+            state: if invite { ServerState::Proceeding } else { ServerState::Trying },
             request,
             last_response: None,
             interval: cfg.t1,
@@ -96,11 +92,7 @@ impl ServerTransaction {
             if self.state == ServerState::Completed {
                 self.timers.clear();
                 self.state = ServerState::Confirmed;
-                let i = if self.reliable {
-                    Duration::ZERO
-                } else {
-                    self.cfg.t4
-                };
+                let i = if self.reliable { Duration::ZERO } else { self.cfg.t4 };
                 self.timers.set(Timer::I, now + i);
             }
             return;
@@ -117,10 +109,7 @@ impl ServerTransaction {
 
     /// The TU sends a response (RFC 3261 §17.2.1/§17.2.2).
     pub fn respond(&mut self, now: Instant, resp: &Response) {
-        if !matches!(
-            self.state,
-            ServerState::Trying | ServerState::Proceeding | ServerState::Accepted
-        ) {
+        if !matches!(self.state, ServerState::Trying | ServerState::Proceeding | ServerState::Accepted) {
             return;
         }
         let wire = resp.to_bytes();
@@ -140,11 +129,7 @@ impl ServerTransaction {
             self.timers.set(Timer::H, now + self.cfg.timeout());
         } else {
             self.state = ServerState::Completed;
-            let j = if self.reliable {
-                Duration::ZERO
-            } else {
-                self.cfg.timeout()
-            };
+            let j = if self.reliable { Duration::ZERO } else { self.cfg.timeout() };
             self.timers.set(Timer::J, now + j);
         }
     }

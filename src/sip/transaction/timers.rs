@@ -15,11 +15,7 @@ pub struct TimerConfig {
 
 impl Default for TimerConfig {
     fn default() -> Self {
-        Self {
-            t1: Duration::from_millis(500),
-            t2: Duration::from_secs(4),
-            t4: Duration::from_secs(5),
-        }
+        Self { t1: Duration::from_millis(500), t2: Duration::from_secs(4), t4: Duration::from_secs(5) }
     }
 }
 
@@ -89,12 +85,8 @@ impl TimerTable {
 
     /// Removes and returns the earliest timer that has expired at `now`.
     pub fn pop_expired(&mut self, now: Instant) -> Option<Timer> {
-        let (idx, _) = self
-            .armed
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, at))| *at <= now)
-            .min_by_key(|(_, (_, at))| *at)?;
+        let (idx, _) =
+            self.armed.iter().enumerate().filter(|(_, (_, at))| *at <= now).min_by_key(|(_, (_, at))| *at)?;
         Some(self.armed.swap_remove(idx).0)
     }
 
