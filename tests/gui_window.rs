@@ -16,17 +16,12 @@ impl Drop for Killer {
 #[test]
 fn no_arguments_opens_the_lampboard_window() {
     assert!(
-        Command::new("Xvfb")
-            .arg("-help")
-            .stderr(Stdio::null())
-            .status()
-            .is_ok(),
+        Command::new("Xvfb").arg("-help").stderr(Stdio::null()).status().is_ok(),
         "Xvfb is not installed: run tests/testbed/install-deps.sh"
     );
     let display = (90..140)
         .find(|n| {
-            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
         })
         .expect("a free X display");
     let disp = format!(":{display}");
@@ -62,17 +57,11 @@ fn no_arguments_opens_the_lampboard_window() {
             app.0.stderr.take().unwrap().read_to_string(&mut err).ok();
             panic!("lampboard exited ({st}) instead of showing a window: {err}");
         }
-        let tree = Command::new("xwininfo")
-            .args(["-root", "-tree", "-display", &disp])
-            .output()
-            .expect("xwininfo");
+        let tree = Command::new("xwininfo").args(["-root", "-tree", "-display", &disp]).output().expect("xwininfo");
         if String::from_utf8_lossy(&tree.stdout).contains("\"Lampboard\"") {
             break;
         }
-        assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "no window named Lampboard within 60 s"
-        );
+        assert!(t.elapsed() < Duration::from_secs(60), "no window named Lampboard within 60 s");
         std::thread::sleep(Duration::from_millis(200));
     }
 }
