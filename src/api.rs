@@ -129,6 +129,8 @@ pub struct LampEvent {
     pub status: String,
     /// The note or custom text, if any.
     pub note: Option<String>,
+    /// What the key shows for the status ("Away", "Do Not Disturb", the custom text…).
+    pub label: String,
     /// idle, ringing, busy, held, offline or unknown.
     pub line: String,
     /// green, red or off (presence-watcher view: status colour with the line overlaid).

@@ -89,6 +89,9 @@ pub struct AccountArgs {
     /// Requested subscription lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     pub sub_expires: u32,
+    /// Do not REGISTER (watch or publish only, e.g. straight against a presence server).
+    #[arg(long)]
+    pub no_register: bool,
 }
 
 /// `lampboard register`.
@@ -139,7 +142,7 @@ impl AccountArgs {
             transport: self.transport,
             ca_file: self.ca_file.clone(),
             timers: TimerConfig::default(),
-            register_on_start: true,
+            register_on_start: !self.no_register,
         })
     }
 }

@@ -6,7 +6,7 @@ use crate::api::LampEvent;
 use crate::presence::dialog_info::{DialogState, parse_dialog_info};
 use crate::presence::lamp::{Freshness, Lamp};
 use crate::presence::pidf::{StatusMap, interpret, parse_presence};
-use crate::presence::status::LineState;
+use crate::presence::status::{LineState, UserStatus};
 use crate::sip::subscription::{SubId, SubStatus};
 use std::collections::HashMap;
 
@@ -209,7 +209,11 @@ impl LampBook {
             ext: w.ext.clone(),
             uri: w.uri.clone(),
             status: w.lamp.status.as_str().to_string(),
-            note: w.lamp.note.clone(),
+            note: w.lamp.note.clone().or_else(|| match &w.lamp.status {
+                UserStatus::Custom(text) => Some(text.clone()),
+                _ => None,
+            }),
+            label: w.lamp.status.label().to_string(),
             line: w.lamp.line.as_str().to_string(),
             led: led.as_str().to_string(),
             blink,
