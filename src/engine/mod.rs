@@ -155,14 +155,14 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                 Some(c @ (Command::Shutdown | Command::ShutdownKeepingPresence)) => {
                     if shutdown_by.is_none() {
                         ua.shutdown(now(), c == Command::ShutdownKeepingPresence);
-                        shutdown_by = Some(Instant::now() + grace(&ua, cfg.account.subscribe.rate));
+                        shutdown_by = Some(Instant::now() + grace(&ua));
                     }
                 }
                 None => {
                     cmds_open = false;
                     if shutdown_by.is_none() {
                         ua.shutdown(now(), false);
-                        shutdown_by = Some(Instant::now() + grace(&ua, cfg.account.subscribe.rate));
+                        shutdown_by = Some(Instant::now() + grace(&ua));
                     }
                 }
             },
@@ -179,9 +179,8 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
 }
 
 /// Time allowed for the un-REGISTER and the paced un-SUBSCRIBEs on shutdown (≤ 2 minutes).
-fn grace(ua: &UserAgent, rate: f64) -> Duration {
-    let unsub = Duration::from_secs_f64(ua.pending_unsubscribes() as f64 / rate.max(0.1));
-    (SHUTDOWN_GRACE + unsub).min(Duration::from_secs(120))
+fn grace(ua: &UserAgent) -> Duration {
+    (SHUTDOWN_GRACE + ua.unsubscribe_time()).min(Duration::from_secs(120))
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {

@@ -53,6 +53,9 @@ impl Default for SubscribeConfig {
     }
 }
 
+/// How much faster than `rate` un-SUBSCRIBEs go out on exit.
+pub const UNSUBSCRIBE_SPEEDUP: f64 = 5.0;
+
 /// Identifies one subscription (stable across re-subscriptions of the same resource).
 pub type SubId = usize;
 
@@ -136,6 +139,7 @@ pub struct SubscriptionManager {
     ready: VecDeque<SubId>,
     next_send: Option<Instant>,
     in_flight: usize,
+    shutting_down: bool,
     heap: BinaryHeap<Reverse<(Instant, SubId)>>,
     outbox: VecDeque<Request>,
     events: VecDeque<SubEvent>,
@@ -155,6 +159,7 @@ impl SubscriptionManager {
             ready: VecDeque::new(),
             next_send: None,
             in_flight: 0,
+            shutting_down: false,
             heap: BinaryHeap::new(),
             outbox: VecDeque::new(),
             events: VecDeque::new(),
@@ -205,9 +210,12 @@ impl SubscriptionManager {
         self.contact = contact;
     }
 
-    /// Ends every subscription: un-SUBSCRIBE (paced) where one is established.
+    /// Ends every subscription: un-SUBSCRIBE where one is established, paced at
+    /// [`UNSUBSCRIBE_SPEEDUP`] times the rate (at most 200 per second) so that quitting with
+    /// a thousand lamps takes seconds, not minutes.
     pub fn unsubscribe_all(&mut self) {
         self.ready.clear();
+        self.shutting_down = true;
         for id in 0..self.subs.len() {
             let s = &mut self.subs[id];
             s.timer = None;
@@ -236,6 +244,12 @@ impl SubscriptionManager {
     /// True when nothing is queued or in flight (shutdown may proceed).
     pub fn is_quiet(&self) -> bool {
         self.ready.is_empty() && self.in_flight == 0
+    }
+
+    /// SUBSCRIBEs per second the pacer allows now.
+    pub fn effective_rate(&self) -> f64 {
+        let r = self.cfg.rate.max(0.001);
+        if self.shutting_down { (r * UNSUBSCRIBE_SPEEDUP).min(200.0).max(r) } else { r }
     }
 
     /// How many SUBSCRIBEs are waiting for the pacer.
@@ -450,7 +464,7 @@ impl SubscriptionManager {
                 continue;
             }
             // At most one SUBSCRIBE per interval: after a quiet spell the first goes at once.
-            let interval = Duration::from_secs_f64(1.0 / self.cfg.rate.max(0.001));
+            let interval = Duration::from_secs_f64(1.0 / self.effective_rate());
             let base = self.next_send.map_or(now, |t| t.max(now));
             self.next_send = Some(base + interval);
             self.send_now(id);

@@ -195,9 +195,9 @@ impl UserAgent {
             && !self.publication.as_ref().is_some_and(|p| p.is_busy())
     }
 
-    /// How many un-SUBSCRIBEs wait for the pacer (to size the shutdown grace period).
-    pub fn pending_unsubscribes(&self) -> usize {
-        self.subs.queued()
+    /// How long the queued un-SUBSCRIBEs need at the pacer's rate (to size the shutdown grace).
+    pub fn unsubscribe_time(&self) -> Duration {
+        Duration::from_secs_f64(self.subs.queued() as f64 / self.subs.effective_rate())
     }
 
     /// Removes the binding (un-REGISTER), ends subscriptions and the published state.
