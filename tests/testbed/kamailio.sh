@@ -11,6 +11,8 @@
 #   WITH_TLS=1            also listen for TLS on 127.0.0.1:TLS_PORT
 #   AUTH_ALG=SHA-256      challenge with algorithm=SHA-256 (default MD5)
 #   WRONG_PASSWORD=403    reply 403 to a wrong password (default: a new 401/407)
+#   PUA_USRLOC=0          do not publish registrations as presence (default 1:
+#                         registered = <basic>open</basic>, see kamailio.cfg)
 #
 # RUNDIR gets: users.csv (ext,password for 1000..2999), kamailio.db (sqlite),
 # kamailio.log, kamailio.pid, ctl.sock, env (SIP_PORT, TLS_PORT, CTL, DOMAIN, ...)
@@ -25,7 +27,7 @@ FIRST_EXT=1000
 LAST_EXT=2999
 
 die() { echo "kamailio.sh: $*" >&2; exit 1; }
-usage() { sed -n '5,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # True when RUNDIR's Kamailio main process is alive.
 running() {
@@ -104,7 +106,7 @@ have_tls_module() { compgen -G "/usr/lib/*/kamailio/modules/tls.so" >/dev/null |
   compgen -G "/usr/lib/kamailio/modules/tls.so" >/dev/null; }
 
 start() {
-  local sip_port=$1 tls_port=$2 with_tls=$3 alg=$4 wrong=$5
+  local sip_port=$1 tls_port=$2 with_tls=$3 alg=$4 wrong=$5 pua_ul=$6
   running && die "already running in $R (pid $(cat "$R/kamailio.pid"))"
   [ $((${#R} + 10)) -lt 108 ] || die "RUNDIR path too long for a unix socket: $R"
   case "$R" in *[[:space:]\"\']*) die "RUNDIR must not contain blanks or quotes" ;; esac
@@ -133,9 +135,14 @@ start() {
     403) defs+=(-A WRONG_PW_403) ;;
     *) die "WRONG_PASSWORD must be 401 or 403, not $wrong" ;;
   esac
+  case "$pua_ul" in
+    1) ;;
+    0) defs+=(-A NO_PUA_USRLOC) ;;
+    *) die "PUA_USRLOC must be 0 or 1, not $pua_ul" ;;
+  esac
 
   rm -f "$R/ctl.sock" "$R/kamailio.pid"
-  echo "=== start $(date -Is) ports $sip_port/$tls_port tls=$with_tls alg=$alg" >>"$R/kamailio.log"
+  echo "=== start $(date -Is) ports $sip_port/$tls_port tls=$with_tls alg=$alg pua_usrloc=$pua_ul" >>"$R/kamailio.log"
   # -DD: stay in the foreground (children are still forked); -E: log to stderr.
   kamailio -DD -E -m 64 -M 8 -f "$CFG" -P "$R/kamailio.pid" "${defs[@]}" \
     </dev/null >>"$R/kamailio.log" 2>&1 &
@@ -159,6 +166,7 @@ USERS=$R/users.csv
 CA=$R/ca.pem
 AUTH_ALG=$alg
 WRONG_PASSWORD=$wrong
+PUA_USRLOC=$pua_ul
 EOF
       echo "kamailio.sh: running in $R (pid $pid, sip $sip_port$([ "$with_tls" = 1 ] && echo ", tls $tls_port"))"
       return 0
@@ -201,7 +209,8 @@ case "$cmd" in
   start)
     mkdir -p "$R"
     R=$(cd "$R" && pwd)
-    start "${3:-35060}" "${4:-35061}" "${WITH_TLS:-0}" "${AUTH_ALG:-MD5}" "${WRONG_PASSWORD:-401}"
+    start "${3:-35060}" "${4:-35061}" "${WITH_TLS:-0}" "${AUTH_ALG:-MD5}" "${WRONG_PASSWORD:-401}" \
+      "${PUA_USRLOC:-1}"
     ;;
   stop | restart | status)
     [ -d "$R" ] || die "no such RUNDIR: $R"
@@ -220,7 +229,9 @@ case "$cmd" in
     if [ "$cmd" = restart ]; then
       [ -s "$R/env" ] || die "no $R/env: start it once first"
       # shellcheck disable=SC1091
-      (. "$R/env" && start "$SIP_PORT" "$TLS_PORT" "$WITH_TLS" "$AUTH_ALG" "$WRONG_PASSWORD")
+      # An env written before PUA_USRLOC existed means the default (on).
+      (. "$R/env" && start "$SIP_PORT" "$TLS_PORT" "$WITH_TLS" "$AUTH_ALG" "$WRONG_PASSWORD" \
+        "${PUA_USRLOC:-1}")
     fi
     ;;
   *) usage ;;
