@@ -90,7 +90,7 @@ fn presence_table() -> Vec<(&'static str, UserStatus, Option<&'static str>, Opti
         // Kamailio.
         ("kamailio_merge_two_publishers.xml", Away, Some("Gone for coffee"), None),
         ("kamailio_dummy_available.xml", Available, None, None),
-        ("kamailio_closed_offline.xml", Unavailable, None, None),
+        ("kamailio_closed_offline.xml", Unavailable, None, Some(LineState::Offline)),
         // Clients.
         ("linphone_dnd.xml", Dnd, None, None),
         ("zoiper_online.xml", Available, None, None),

@@ -1,5 +1,5 @@
 //! Virtual-clock scenarios for RFC 3903 publication: SIP-ETag kept, refresh with
-//! SIP-If-Match and no body, 412 → a fresh initial PUBLISH, Expires 0 on removal,
+//! SIP-If-Match (a modify carrying the state), 412 → a fresh initial PUBLISH, Expires 0 on removal,
 //! 489/405/501 reported as "the server does not take PUBLISH", an earlier run's entity tag
 //! resumed, and the full state re-published after a network loss.
 
@@ -45,13 +45,13 @@ fn etag_refresh_modify_and_remove() {
     assert_eq!(&first.body[..], b"<presence>away</presence>");
     p.handle_response(t0, &first, &answer(&first, 200, Some("e1"), 120));
     assert_eq!(p.poll_event(), Some(PubEvent::Published { expires: 120, etag: Some("e1".into()) }));
-    // Refresh before expiry: SIP-If-Match, no body.
+    // Refresh before expiry: SIP-If-Match, with the same state (a modify; see publication.rs).
     let t = p.poll_timeout().expect("refresh timer");
     assert!(t >= t0 + Duration::from_secs(96) && t <= t0 + Duration::from_secs(108), "{:?}", t - t0);
     p.handle_timeout(t);
     let refresh = next(&mut p);
     assert_eq!(refresh.header(&name("SIP-If-Match")), Some("e1"));
-    assert!(refresh.body.is_empty());
+    assert_eq!(&refresh.body[..], b"<presence>away</presence>");
     p.handle_response(t, &refresh, &answer(&refresh, 200, Some("e2"), 120));
     let _ = p.poll_event();
     // A new state modifies the same publication.

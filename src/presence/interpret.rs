@@ -90,6 +90,10 @@ pub struct StatusMap {
     /// `closed` plus line evidence → `Available` (true, see the module docs) instead of
     /// continuing to row 20 and ending `Unknown` (false).
     pub closed_in_call_is_available: bool,
+    /// A bare `closed` tuple (no person, note, activity or status extension) means the device
+    /// went away: what registrars publish on un-REGISTER or expiry (Kamailio's pua_usrloc, an
+    /// expired publication). Shown as line `Offline`, never as an idle line.
+    pub bare_closed_is_offline: bool,
 }
 
 fn words(list: &[&str]) -> Vec<String> {
@@ -181,6 +185,7 @@ impl Default for StatusMap {
                 ("closed".into(), xp(Some(S::Unavailable), Some(LineState::Offline))),
             ],
             closed_in_call_is_available: true,
+            bare_closed_is_offline: true,
         }
     }
 }
@@ -272,9 +277,17 @@ pub fn interpret(doc: &PresenceDoc, map: &StatusMap) -> PresenceView {
     let closed_offline = basic == Some(Basic::Closed)
         && line_evidence.is_none()
         && notes.iter().any(|n| map.offline_notes.iter().any(|p| phrase_eq(n, p)));
+    let bare_closed = map.bare_closed_is_offline
+        && basic == Some(Basic::Closed)
+        && line_evidence.is_none()
+        && notes.is_empty()
+        && acts.is_empty()
+        && doc.persons.is_empty()
+        && doc.own.is_none()
+        && doc.digium.is_none();
     let line = if line_evidence.is_some() {
         line_evidence
-    } else if verdict.offline || closed_offline {
+    } else if verdict.offline || closed_offline || bare_closed {
         Some(LineState::Offline)
     } else if xpidf_line.is_some() {
         xpidf_line

@@ -221,9 +221,10 @@ impl Publication {
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.timer.is_some_and(|t| t <= now) && !self.in_flight {
             self.timer = None;
-            // A refresh carries no body, unless the server never gave us an entity tag.
-            let with_body = self.etag.is_none();
-            self.send(with_body);
+            // A refresh repeats the state as a modify (SIP-If-Match + body) rather than the
+            // body-less refresh of RFC 3903 §4.3: Kamailio 5.6 (publ_cache=2) forgets the
+            // document on a body-less refresh, and a modify is valid everywhere.
+            self.send(true);
         }
     }
 
