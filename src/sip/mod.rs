@@ -5,6 +5,7 @@
 pub mod addr;
 pub mod auth;
 pub mod dialog;
+pub mod invite;
 pub mod message;
 pub mod publication;
 pub mod registration;

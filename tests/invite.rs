@@ -1,0 +1,255 @@
+//! Virtual-clock scenarios for INVITE sessions: CANCEL vs 200 race, 2xx retransmission until
+//! ACK (and BYE when it never comes), ACK for every 2xx, re-INVITE glare, CANCEL received,
+//! BYE both ways, redirects and rejections with their reasons, auth retry.
+
+use bytes::Bytes;
+use lampboard::sip::auth::{Authenticator, Credentials};
+use lampboard::sip::invite::{CallEvent, CallState, InviteSession, Outgoing, Role};
+use lampboard::sip::message::{Request, Response, SipMessage, name};
+use lampboard::sip::transaction::TimerConfig;
+use std::time::{Duration, Instant};
+
+fn auth() -> Authenticator {
+    Authenticator::new(Credentials { username: "1001".into(), password: "pw".into() })
+}
+
+fn caller() -> InviteSession {
+    let o = Outgoing {
+        local_uri: "sip:1001@pbx.test".into(),
+        remote_uri: "sip:1002@pbx.test".into(),
+        contact: "sip:1001@192.0.2.5:5070".into(),
+        sdp: Bytes::from_static(b"v=0\r\n"),
+        call_id: "call1@test".into(),
+        tag: "ctag".into(),
+    };
+    InviteSession::call(o, auth(), TimerConfig::default())
+}
+
+/// Adds a Via (as the user agent does) and re-parses, then tells the session it was sent.
+fn send(s: &mut InviteSession) -> Request {
+    let mut r = s.poll_request().expect("a request");
+    if r.header(&name("Via")).is_none() {
+        r.headers.insert_front(name("Via"), "SIP/2.0/UDP 192.0.2.5:5070;branch=z9hG4bKinv;rport");
+    }
+    let r = match SipMessage::parse(&r.to_bytes()).expect("parses") {
+        SipMessage::Request(r) => r,
+        _ => unreachable!(),
+    };
+    s.on_sent(&r);
+    r
+}
+
+fn resp(req: &Request, code: u16, body: &'static [u8]) -> Response {
+    let mut r = Response::to_request(req, code, "", Some("rtag"));
+    r.headers.insert(name("Contact"), "<sip:1002@192.0.2.9:5060>".to_string());
+    if !body.is_empty() {
+        r.set_body("application/sdp", Bytes::from_static(body));
+    }
+    r
+}
+
+fn events(s: &mut InviteSession) -> Vec<CallEvent> {
+    std::iter::from_fn(|| s.poll_event()).collect()
+}
+
+#[test]
+fn cancel_then_200_race_acks_and_byes() {
+    let t0 = Instant::now();
+    let mut s = caller();
+    let inv = send(&mut s);
+    s.handle_response(t0, &inv, &resp(&inv, 180, b""));
+    assert_eq!(s.state(), CallState::Early);
+    s.hangup();
+    let cancel = send(&mut s);
+    assert_eq!(cancel.method.to_string(), "CANCEL");
+    assert_eq!(cancel.top_via(), inv.top_via(), "CANCEL has the INVITE's Via (same branch)");
+    assert_eq!(cancel.cseq().unwrap().0, inv.cseq().unwrap().0);
+    assert_eq!(cancel.uri, inv.uri);
+    // The 200 crosses the CANCEL.
+    s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
+    let ack = send(&mut s);
+    assert_eq!(ack.method.to_string(), "ACK");
+    assert_eq!(ack.uri, "sip:1002@192.0.2.9:5060", "ACK goes to the 2xx's Contact");
+    assert_eq!(ack.to_tag().as_deref(), Some("rtag"));
+    let bye = send(&mut s);
+    assert_eq!(bye.method.to_string(), "BYE");
+    assert!(events(&mut s).iter().all(|e| !matches!(e, CallEvent::Answered { .. })), "never reported answered");
+    // A retransmitted 200 is ACKed again, with no second BYE.
+    s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
+    assert_eq!(send(&mut s).method.to_string(), "ACK");
+    assert!(s.poll_request().is_none());
+    s.handle_response(t0, &bye, &Response::to_request(&bye, 200, "OK", None));
+    assert_eq!(s.state(), CallState::Ended);
+}
+
+#[test]
+fn cancel_before_any_response_waits_for_a_provisional_response() {
+    let mut s = caller();
+    s.hangup();
+    let inv = send(&mut s);
+    assert_eq!(inv.method.to_string(), "INVITE");
+    assert!(s.poll_request().is_none(), "no CANCEL before a provisional response (RFC 3261 §9.1)");
+    s.handle_response(Instant::now(), &inv, &resp(&inv, 100, b""));
+    let cancel = send(&mut s);
+    assert_eq!(cancel.method.to_string(), "CANCEL");
+    s.handle_response(Instant::now(), &inv, &resp(&inv, 487, b""));
+    assert!(matches!(events(&mut s).as_slice(), [CallEvent::Ended { code: Some(487), .. }]));
+}
+
+#[test]
+fn callee_retransmits_2xx_until_ack() {
+    let t0 = Instant::now();
+    let mut c = caller();
+    let inv = send(&mut c);
+    let mut s = InviteSession::incoming(&inv, "sip:1002@192.0.2.9:5060", "stag".into(), TimerConfig::default());
+    assert_eq!(s.role(), Role::Callee);
+    let ringing = s.poll_response().unwrap();
+    assert_eq!(ringing.code, 180);
+    assert_eq!(ringing.to_tag().as_deref(), Some("stag"));
+    s.answer(t0, Bytes::from_static(b"v=0 answer\r\n"));
+    assert_eq!(s.poll_response().unwrap().code, 200);
+    let mut sends = Vec::new();
+    while let Some(t) = s.poll_timeout().filter(|t| *t < t0 + Duration::from_secs(12)) {
+        s.handle_timeout(t);
+        while let Some(r) = s.poll_response() {
+            assert_eq!(r.code, 200);
+            sends.push((t - t0).as_millis() as u64);
+        }
+    }
+    assert_eq!(sends, vec![500, 1500, 3500, 7500, 11500], "T1 doubling capped at T2");
+    let mut ack = inv.clone();
+    ack.method = lampboard::sip::message::method_from("ACK");
+    assert!(s.handle_request(t0 + Duration::from_secs(12), &ack).is_none());
+    assert_eq!(s.poll_timeout(), None, "the ACK stops the retransmissions");
+    assert_eq!(s.state(), CallState::Confirmed);
+}
+
+#[test]
+fn callee_without_ack_ends_the_call_with_bye() {
+    let t0 = Instant::now();
+    let mut c = caller();
+    let inv = send(&mut c);
+    let mut s = InviteSession::incoming(&inv, "sip:1002@192.0.2.9:5060", "stag".into(), TimerConfig::default());
+    s.answer(t0, Bytes::from_static(b"v=0\r\n"));
+    while let Some(t) = s.poll_timeout() {
+        s.handle_timeout(t);
+        while s.poll_response().is_some() {}
+        if s.state() == CallState::Ending {
+            assert_eq!(t - t0, Duration::from_secs(32), "64·T1");
+            break;
+        }
+    }
+    let bye = s.poll_request().expect("BYE");
+    assert_eq!(bye.method.to_string(), "BYE");
+    assert_eq!(bye.uri, "sip:1001@192.0.2.5:5070", "to the caller's Contact");
+    assert_eq!(bye.to_tag().as_deref(), Some("ctag"));
+    assert_eq!(bye.from_tag().as_deref(), Some("stag"));
+}
+
+#[test]
+fn incoming_cancel_gives_487_and_200() {
+    let mut c = caller();
+    let inv = send(&mut c);
+    let mut s = InviteSession::incoming(&inv, "sip:1002@192.0.2.9:5060", "stag".into(), TimerConfig::default());
+    let _ = s.poll_response();
+    let mut cancel = inv.clone();
+    cancel.method = lampboard::sip::message::method_from("CANCEL");
+    let ok = s.handle_request(Instant::now(), &cancel).expect("200 to CANCEL");
+    assert_eq!(ok.code, 200);
+    assert_eq!(s.poll_response().unwrap().code, 487);
+    assert!(matches!(events(&mut s).as_slice(), [CallEvent::Ended { code: Some(487), .. }]));
+}
+
+#[test]
+fn rejections_report_their_reason_and_redirect_is_followed() {
+    for (code, want) in
+        [(486, "486 Busy Here"), (603, "603 Decline"), (404, "404 Not Found"), (480, "480 Temporarily Unavailable")]
+    {
+        let mut s = caller();
+        let inv = send(&mut s);
+        s.handle_response(Instant::now(), &inv, &resp(&inv, code, b""));
+        match events(&mut s).as_slice() {
+            [CallEvent::Ended { code: Some(c), reason }] => {
+                assert_eq!(*c, code);
+                assert_eq!(reason, want);
+            }
+            other => panic!("{code}: {other:?}"),
+        }
+    }
+    let mut s = caller();
+    let inv = send(&mut s);
+    let mut moved = resp(&inv, 302, b"");
+    moved.headers.remove(&name("Contact"));
+    moved.headers.insert(name("Contact"), "<sip:1005@pbx.test>".to_string());
+    s.handle_response(Instant::now(), &inv, &moved);
+    let again = send(&mut s);
+    assert_eq!(again.uri, "sip:1005@pbx.test");
+    assert_eq!(again.cseq().unwrap().0, inv.cseq().unwrap().0 + 1);
+}
+
+#[test]
+fn proxy_challenge_is_answered_once() {
+    let mut s = caller();
+    let inv = send(&mut s);
+    let mut ch = resp(&inv, 407, b"");
+    ch.headers.insert(name("Proxy-Authenticate"), r#"Digest realm="pbx.test", nonce="n1", algorithm=MD5"#.to_string());
+    s.handle_response(Instant::now(), &inv, &ch);
+    let again = send(&mut s);
+    assert!(again.header(&name("Proxy-Authorization")).is_some());
+    assert_eq!(&again.body[..], b"v=0\r\n", "the offer goes again");
+    s.handle_response(Instant::now(), &again, &ch);
+    assert!(matches!(events(&mut s).as_slice(), [CallEvent::Ended { code: Some(407), .. }]));
+}
+
+#[test]
+fn reinvite_glare_retries_after_the_owner_delay() {
+    let t0 = Instant::now();
+    let mut s = caller();
+    let inv = send(&mut s);
+    s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
+    let _ack = send(&mut s);
+    let _ = events(&mut s);
+    s.reinvite(Bytes::from_static(b"v=0 sendonly\r\n"));
+    let re = send(&mut s);
+    assert_eq!(re.method.to_string(), "INVITE");
+    assert_eq!(re.to_tag().as_deref(), Some("rtag"));
+    assert_eq!(re.uri, "sip:1002@192.0.2.9:5060");
+    // The other side re-INVITEs at the same time: it gets 491 from us, we get 491 from it.
+    let theirs = concat!(
+        "INVITE sip:1001@192.0.2.5:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKg\r\n\
+From: <sip:1002@pbx.test>;tag=rtag\r\nTo: <sip:1001@pbx.test>;tag=ctag\r\nCall-ID: call1@test\r\n\
+CSeq: 5 INVITE\r\nContact: <sip:1002@192.0.2.9:5060>\r\nContent-Length: 0\r\n\r\n"
+    );
+    let SipMessage::Request(theirs) = SipMessage::parse(theirs.as_bytes()).unwrap() else { panic!() };
+    assert_eq!(s.handle_request(t0, &theirs).unwrap().code, 491);
+    s.handle_response(t0, &re, &Response::to_request(&re, 491, "Request Pending", Some("rtag")));
+    let t = s.poll_timeout().expect("glare retry timer");
+    let d = t - t0;
+    assert!(
+        d >= Duration::from_millis(2100) && d <= Duration::from_secs(4),
+        "owner of the Call-ID waits 2.1–4 s: {d:?}"
+    );
+    s.handle_timeout(t);
+    let retry = send(&mut s);
+    assert_eq!(&retry.body[..], b"v=0 sendonly\r\n");
+    s.handle_response(t, &retry, &resp(&retry, 200, b"v=0 recvonly\r\n"));
+    let ack = send(&mut s);
+    assert_eq!(ack.method.to_string(), "ACK");
+    assert_eq!(ack.cseq().unwrap().0, retry.cseq().unwrap().0, "ACK keeps the re-INVITE's CSeq number");
+    assert!(events(&mut s).iter().any(|e| matches!(e, CallEvent::Reanswered { .. })));
+}
+
+#[test]
+fn bye_from_the_other_side_ends_the_call() {
+    let t0 = Instant::now();
+    let mut s = caller();
+    let inv = send(&mut s);
+    s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
+    let _ = send(&mut s);
+    let bye = "BYE sip:1001@192.0.2.5:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKb\r\n\
+From: <sip:1002@pbx.test>;tag=rtag\r\nTo: <sip:1001@pbx.test>;tag=ctag\r\nCall-ID: call1@test\r\nCSeq: 9 BYE\r\nContent-Length: 0\r\n\r\n";
+    let SipMessage::Request(bye) = SipMessage::parse(bye.as_bytes()).unwrap() else { panic!() };
+    assert_eq!(s.handle_request(t0, &bye).unwrap().code, 200);
+    assert_eq!(s.state(), CallState::Ended);
+    assert!(events(&mut s).iter().any(|e| matches!(e, CallEvent::Ended { code: None, .. })));
+}
