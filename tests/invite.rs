@@ -215,11 +215,9 @@ fn reinvite_glare_retries_after_the_owner_delay() {
     assert_eq!(re.to_tag().as_deref(), Some("rtag"));
     assert_eq!(re.uri, "sip:1002@192.0.2.9:5060");
     // The other side re-INVITEs at the same time: it gets 491 from us, we get 491 from it.
-    let theirs = concat!(
-        "INVITE sip:1001@192.0.2.5:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKg\r\n\
+    let theirs = "INVITE sip:1001@192.0.2.5:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKg\r\n\
 From: <sip:1002@pbx.test>;tag=rtag\r\nTo: <sip:1001@pbx.test>;tag=ctag\r\nCall-ID: call1@test\r\n\
-CSeq: 5 INVITE\r\nContact: <sip:1002@192.0.2.9:5060>\r\nContent-Length: 0\r\n\r\n"
-    );
+CSeq: 5 INVITE\r\nContact: <sip:1002@192.0.2.9:5060>\r\nContent-Length: 0\r\n\r\n";
     let SipMessage::Request(theirs) = SipMessage::parse(theirs.as_bytes()).unwrap() else { panic!() };
     assert_eq!(s.handle_request(t0, &theirs).unwrap().code, 491);
     s.handle_response(t0, &re, &Response::to_request(&re, 491, "Request Pending", Some("rtag")));
