@@ -6,7 +6,9 @@
 pub mod api;
 pub mod cli;
 pub mod engine;
+pub mod media;
 pub mod presence;
+pub mod sdp;
 pub mod sip;
 pub mod ua;
 pub mod ui;

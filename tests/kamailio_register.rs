@@ -182,7 +182,8 @@ fn reregisters_after_restart(transport: &str, ext: &str) {
     k.stop();
     std::thread::sleep(Duration::from_secs(3));
     k.start_again();
-    assert!(!k.has_binding(ext), "the restarted registrar has forgotten the binding");
+    // The restarted registrar keeps bindings in memory only: the binding it shows below can
+    // only come from a new REGISTER (over TCP that can be done before this line runs).
     let t = Instant::now();
     r.wait_event("registered", Duration::from_secs(30))
         .unwrap_or_else(|| panic!("no re-registration within 30 s over {transport}; events {:?}", r.seen));

@@ -1,7 +1,7 @@
 //! Virtual-clock scenarios for RFC 3903 publication: SIP-ETag kept, refresh with
 //! SIP-If-Match (a modify carrying the state), 412 → a fresh initial PUBLISH, Expires 0 on removal,
 //! 489/405/501 reported as "the server does not take PUBLISH", an earlier run's entity tag
-//! resumed, and the full state re-published after a network loss.
+//! resumed, the full state re-published after a network loss, and removal while in flight.
 
 use bytes::Bytes;
 use lampboard::sip::auth::{Authenticator, Credentials};
@@ -121,6 +121,26 @@ fn challenge_then_network_loss_republishes_full_state() {
     assert!(t - t0 <= Duration::from_secs(4));
     p.handle_timeout(t);
     let c = next(&mut p);
-    assert!(c.header(&name("SIP-If-Match")).is_none(), "the server may have lost it: full state");
-    assert_eq!(&c.body[..], b"<presence/>");
+    assert_eq!(c.header(&name("SIP-If-Match")), Some("e1"), "the same publication is modified");
+    assert_eq!(&c.body[..], b"<presence/>", "with the full state: the server may have lost it");
+    p.handle_response(t, &c, &answer(&c, 412, None, 0));
+    let d = next(&mut p);
+    assert!(d.header(&name("SIP-If-Match")).is_none(), "412: a fresh initial PUBLISH");
+}
+
+#[test]
+fn remove_while_the_first_publish_is_in_flight_still_removes() {
+    let t0 = Instant::now();
+    let mut p = publication();
+    p.publish(Bytes::from_static(b"<presence/>"));
+    let a = next(&mut p);
+    p.remove();
+    assert!(p.poll_event().is_none(), "not removed before the server has it");
+    p.handle_response(t0, &a, &answer(&a, 200, Some("e9"), 600));
+    let rm = next(&mut p);
+    assert_eq!(rm.header(&name("Expires")), Some("0"));
+    assert_eq!(rm.header(&name("SIP-If-Match")), Some("e9"));
+    p.handle_response(t0, &rm, &answer(&rm, 200, None, 0));
+    assert_eq!(p.poll_event(), Some(PubEvent::Removed));
+    assert_eq!(p.poll_timeout(), None, "no timer left armed");
 }

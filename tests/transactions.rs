@@ -242,3 +242,19 @@ fn layer_matches_by_branch_and_method_and_absorbs_retransmissions() {
     assert!(layer.is_empty());
     assert_eq!(layer.poll_timeout(), None);
 }
+
+#[test]
+fn invite_client_ringing_is_not_cut_by_timer_b() {
+    let t0 = Instant::now();
+    let req = request("INVITE", "z9hG4bKi4");
+    let mut tx = ClientTransaction::new(req.clone(), false, TimerConfig::default(), t0);
+    tx.poll_transmit();
+    tx.handle_response(t0 + Duration::from_millis(300), response(&req, 180));
+    let _ = tx.poll_event();
+    // Timer B guards Calling only: a phone may ring for minutes.
+    assert_eq!(tx.poll_timeout(), None);
+    tx.handle_timeout(t0 + Duration::from_secs(120));
+    assert!(tx.poll_event().is_none());
+    tx.handle_response(t0 + Duration::from_secs(90), response(&req, 200));
+    assert_eq!(tx.state(), ClientState::Accepted);
+}

@@ -23,6 +23,8 @@ use tokio::time::Instant;
 
 /// How long an un-REGISTER may take on shutdown before the engine stops anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long one write may block (a server that stops reading must not hang the engine).
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a TCP/TLS connect may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -241,14 +243,20 @@ impl Net {
                 match self.connect().await {
                     Ok(local) => {
                         if local != ua.local_addr() {
-                            // The bytes carry the old address in Via/Contact: the user agent
-                            // re-sends with the new one.
+                            // A new connection, a new local port: Via/Contact follow. A REGISTER
+                            // built with the old one is replaced (it would bind a dead contact);
+                            // anything else goes out, answered over this connection.
                             ua.handle_local_address(now, local);
-                            continue;
+                            if t.data.starts_with(b"REGISTER ") {
+                                continue;
+                            }
                         }
                     }
                     Err(e) => {
                         self.fail(ua, sink, now, e);
+                        // Everything else queued would wait for its own connect timeout and
+                        // stall the loop: drop it, the transactions time out or retry.
+                        while ua.poll_transmit().is_some() {}
                         continue;
                     }
                 }
@@ -257,8 +265,12 @@ impl Net {
                 continue;
             };
             tracing::trace!(to = %t.dest.addr, "send {}", String::from_utf8_lossy(&t.data));
-            if let Err(e) = flow.send(&t.data).await {
-                self.fail(ua, sink, now, format!("send to {}: {e}", t.dest.addr));
+            match tokio::time::timeout(SEND_TIMEOUT, flow.send(&t.data)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => self.fail(ua, sink, now, format!("send to {}: {e}", t.dest.addr)),
+                Err(_) => {
+                    self.fail(ua, sink, now, format!("send to {} timed out (the server stopped reading)", t.dest.addr))
+                }
             }
         }
         while let Some(ev) = ua.poll_event() {

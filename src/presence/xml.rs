@@ -32,6 +32,8 @@ pub(crate) const NS_RPID: &str = "urn:ietf:params:xml:ns:pidf:rpid";
 const NS_DIALOG_INFO: &str = "urn:ietf:params:xml:ns:dialog-info";
 /// Lampboard's private namespace for the exact six-state status (see `publish.rs`).
 pub(crate) const NS_LAMPBOARD: &str = "urn:x-lampboard:params:xml:ns:presence";
+/// `urn:ietf:params:xml:ns:rlmi` (RFC 4662 resource list meta-information).
+const NS_RLMI: &str = "urn:ietf:params:xml:ns:rlmi";
 
 /// The namespaces the parsers tell apart; everything else is [`Ns::Other`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,8 @@ pub(crate) enum Ns {
     DialogInfo,
     /// Lampboard's private namespace.
     Lampboard,
+    /// RFC 4662 RLMI.
+    Rlmi,
     /// Any other bound namespace (data-model, RPID, chan_sip drafts, vendors…).
     Other,
 }
@@ -58,6 +62,7 @@ impl Ns {
                 b if b == NS_CPIM_PIDF.as_bytes() || b == NS_CPIM_PIDF_COLON.as_bytes() => Ns::CpimPidf,
                 b if b == NS_DIALOG_INFO.as_bytes() => Ns::DialogInfo,
                 b if b == NS_LAMPBOARD.as_bytes() => Ns::Lampboard,
+                b if b == NS_RLMI.as_bytes() => Ns::Rlmi,
                 _ => Ns::Other,
             },
             ResolveResult::Unbound => Ns::None,
@@ -94,7 +99,13 @@ pub(crate) struct XmlStream<'a> {
 impl<'a> XmlStream<'a> {
     /// Checks the size and emptiness of `body` and prepares the reader.
     pub(crate) fn new(body: &'a [u8]) -> Result<Self, BodyError> {
-        if body.len() > MAX_BODY_LEN {
+        Self::with_limit(body, MAX_BODY_LEN)
+    }
+
+    /// Like [`XmlStream::new`] with another size limit (RLMI documents of long lists are
+    /// allowed past [`MAX_BODY_LEN`]).
+    pub(crate) fn with_limit(body: &'a [u8], limit: usize) -> Result<Self, BodyError> {
+        if body.len() > limit {
             return Err(BodyError::TooLarge);
         }
         if body.iter().all(u8::is_ascii_whitespace) {

@@ -293,6 +293,12 @@ pub fn is_stale(resp: &Response) -> bool {
 
 /// Parses one WWW-/Proxy-Authenticate value as a Digest challenge.
 pub fn parse_challenge(v: &str) -> Option<DigestChallenge> {
+    // ezk-sip-types 0.6.5 slices algorithm tokens by bytes: keep non-ASCII away from it
+    // (a challenge like `algorithm=abcé-MD5` would panic there). Such a challenge is
+    // unsupported anyway.
+    if !v.is_ascii() {
+        return None;
+    }
     let b = Bytes::copy_from_slice(v.as_bytes());
     let s = std::str::from_utf8(&b).ok()?;
     match AuthChallenge::parse(&b, s) {

@@ -15,6 +15,10 @@ use std::fmt;
 /// Largest message head or body we accept (a bound against memory exhaustion).
 pub const MAX_MESSAGE_LEN: usize = 256 * 1024;
 
+/// Most header lines in one message (header storage is linear per name: a bound against
+/// quadratic work on hostile input).
+pub const MAX_HEADER_LINES: usize = 256;
+
 /// Why a message was rejected; `status()` says which response a server sends for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
@@ -105,6 +109,7 @@ pub fn frame_stream(buf: &[u8]) -> Framing {
             let name = name.trim();
             if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("l") {
                 match value.trim().parse::<usize>() {
+                    Ok(_) if len.is_some() => return Framing::Broken("two Content-Length headers".into()),
                     Ok(n) if n <= MAX_MESSAGE_LEN => len = Some(n),
                     _ => return Framing::Broken("bad Content-Length on a stream".into()),
                 }
@@ -178,6 +183,9 @@ impl SipMessage {
         let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| ParseError::bad("header is not UTF-8"))?;
         let lines = logical_lines(head);
         let (start, header_lines) = lines.split_first().ok_or_else(|| ParseError::bad("empty"))?;
+        if header_lines.len() > MAX_HEADER_LINES {
+            return Err(ParseError::bad("too many header fields"));
+        }
         let mut headers = Headers::new();
         for line in header_lines {
             let (name, value) = line
@@ -190,6 +198,9 @@ impl SipMessage {
             headers.insert(Name::from(name.to_string()), value.trim().to_string());
         }
         let rest = &buf[head_end..];
+        if headers.get_raw(&Name::CONTENT_LENGTH).count() > 1 {
+            return Err(ParseError::bad("more than one Content-Length"));
+        }
         let body = match headers.get_raw(&Name::CONTENT_LENGTH).next() {
             Some(v) => {
                 let n: usize = parse_scalar(v, u32::MAX as u64, "Content-Length")? as usize;

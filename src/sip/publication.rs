@@ -57,6 +57,7 @@ pub struct Publication {
     in_flight: bool,
     dirty: bool,
     last_had_body: bool,
+    sent_removal: bool,
     outbox: VecDeque<Request>,
     events: VecDeque<PubEvent>,
 }
@@ -84,6 +85,7 @@ impl Publication {
             in_flight: false,
             dirty: false,
             last_had_body: false,
+            sent_removal: false,
             outbox: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -114,9 +116,9 @@ impl Publication {
         if self.etag.is_some() && !self.in_flight {
             self.removing = true;
             self.send(false);
-        } else if self.etag.is_some() {
+        } else if self.in_flight {
+            // The answer to the PUBLISH in flight brings the entity tag; the removal follows.
             self.removing = true;
-            self.dirty = true;
         } else {
             self.events.push_back(PubEvent::Removed);
         }
@@ -139,6 +141,18 @@ impl Publication {
         match resp.code {
             200..=299 => {
                 self.failures = 0;
+                if self.removing && !self.sent_removal {
+                    // An earlier PUBLISH was answered after remove(): now remove that state.
+                    if let Some(tag) = resp.header(&name("SIP-ETag")) {
+                        self.etag = Some(tag.trim().to_string());
+                    }
+                    if self.etag.is_some() {
+                        self.send(false);
+                    } else {
+                        self.events.push_back(PubEvent::Removed);
+                    }
+                    return;
+                }
                 if self.removing {
                     self.etag = None;
                     self.timer = None;
@@ -212,8 +226,9 @@ impl Publication {
         if self.body.is_none() || self.removing {
             return;
         }
+        // The entity tag is kept: a server that lost the state answers 412, and the full
+        // state then goes out afresh (no second publication is left behind).
         self.in_flight = false;
-        self.etag = None;
         self.backoff(now, None, "connection to the server lost".into());
     }
 
@@ -287,6 +302,9 @@ impl Publication {
             self.auth.authorize(&mut req, &cnonce);
         }
         self.in_flight = true;
+        self.sent_removal = self.removing;
+        // The answer re-arms the refresh or retry timer; a stale one would fire in a loop.
+        self.timer = None;
         self.outbox.push_back(req);
     }
 }

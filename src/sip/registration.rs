@@ -114,6 +114,7 @@ pub struct Registration {
     auth: Authenticator,
     challenges_in_row: u32,
     failures: u32,
+    bound: bool,
     timer: Option<Instant>,
     outbox: VecDeque<Request>,
     events: VecDeque<RegEvent>,
@@ -134,6 +135,7 @@ impl Registration {
             auth,
             challenges_in_row: 0,
             failures: 0,
+            bound: false,
             timer: None,
             outbox: VecDeque::new(),
             events: VecDeque::new(),
@@ -181,6 +183,11 @@ impl Registration {
                 self.state = RegState::Unregistering;
             }
             RegState::Unregistering => {}
+            RegState::Backoff if self.bound => {
+                // A binding may still exist (the flow broke while registered): remove it.
+                self.send(0, cnonce);
+                self.state = RegState::Unregistering;
+            }
             _ => {
                 // Nothing bound that we could remove (never registered, failed, or no network).
                 self.timer = None;
@@ -203,9 +210,11 @@ impl Registration {
                 if unregistering {
                     self.state = RegState::Idle;
                     self.timer = None;
+                    self.bound = false;
                     self.events.push_back(RegEvent::Unregistered);
                     return;
                 }
+                self.bound = true;
                 let (granted, contacts) = self.granted(resp);
                 let granted = granted.max(1);
                 self.state = RegState::Registered { until: now + Duration::from_secs(granted as u64) };
@@ -302,6 +311,8 @@ impl Registration {
 
     fn backoff(&mut self, now: Instant, code: Option<u16>, reason: String, at_least: Option<Duration>, jitter: f64) {
         self.failures += 1;
+        // The next attempt starts a new exchange: its first challenge is answered again.
+        self.challenges_in_row = 0;
         let exp = self.cfg.backoff_base.saturating_mul(1 << self.failures.min(16).saturating_sub(1));
         let capped = exp.min(self.cfg.backoff_max);
         // Jitter in [50 %, 100 %] of the delay so that many clients do not retry together.
@@ -316,6 +327,7 @@ impl Registration {
 
     fn fail_for_good(&mut self, resp: &Response, reason: &str) {
         self.state = RegState::Failed;
+        self.bound = false;
         self.timer = None;
         self.challenges_in_row = 0;
         self.events.push_back(RegEvent::Failed {

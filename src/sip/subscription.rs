@@ -223,6 +223,9 @@ impl SubscriptionManager {
                 s.unsubscribing = true;
                 s.phase = Phase::Queued;
                 self.ready.push_back(id);
+            } else if s.phase == Phase::Sent {
+                // The answer decides: a 2xx is followed by an un-SUBSCRIBE (handle_response).
+                s.timer = None;
             } else if s.phase != Phase::Done {
                 s.phase = Phase::Done;
                 self.events.push_back(SubEvent::Status { id, status: SubStatus::Ended });
@@ -291,6 +294,14 @@ impl SubscriptionManager {
                 s.failures = 0;
                 let granted =
                     resp.header(&Name::EXPIRES).and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(s.expires);
+                if self.shutting_down && !s.unsubscribing && granted > 0 {
+                    // Answered after we decided to quit: end it at once, or the server keeps
+                    // notifying us for the whole lifetime.
+                    s.unsubscribing = true;
+                    s.phase = Phase::Queued;
+                    self.ready.push_back(id);
+                    return;
+                }
                 if s.unsubscribing || granted == 0 {
                     // Un-SUBSCRIBE answered (the terminating NOTIFY may still come).
                     s.phase = Phase::Done;
@@ -390,7 +401,8 @@ impl SubscriptionManager {
                     self.events.push_back(SubEvent::Status { id, status });
                 }
                 let s = &mut self.subs[id];
-                if let Some(exp) = param_u64(&params, "expires") {
+                // The notifier may only shorten the subscription (RFC 6665 §4.2.2).
+                if let Some(exp) = param_u64(&params, "expires").map(|e| e.min(s.expires as u64)) {
                     let at = now + Duration::from_secs(exp);
                     s.expires_at = Some(at);
                     let refresh = now + refresh_delay(exp as u32, 0.5);
@@ -402,7 +414,7 @@ impl SubscriptionManager {
             }
             _ => {
                 let reason = params.iter().find(|(k, _)| k == "reason").map(|(_, v)| v.clone()).unwrap_or_default();
-                let after = param_u64(&params, "retry-after").map(Duration::from_secs);
+                let after = param_u64(&params, "retry-after").map(|r| Duration::from_secs(r.min(MAX_RETRY_AFTER)));
                 if s.unsubscribing {
                     s.phase = Phase::Done;
                     self.events.push_back(SubEvent::Status { id, status: SubStatus::Ended });
@@ -604,8 +616,12 @@ impl Sub {
 }
 
 fn retry_after(v: Option<&str>) -> Option<Duration> {
-    v?.split([';', ' ', '(']).next()?.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let secs = v?.split([';', ' ', '(']).next()?.trim().parse::<u64>().ok()?;
+    Some(Duration::from_secs(secs.min(MAX_RETRY_AFTER)))
 }
+
+/// Longest retry-after honoured (a day): peer-supplied values must not overflow the clock.
+const MAX_RETRY_AFTER: u64 = 86_400;
 
 /// `active;expires=600` → ("active", [("expires","600")]).
 fn split_state(v: &str) -> (String, Vec<(String, String)>) {

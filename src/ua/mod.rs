@@ -36,6 +36,9 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+/// The methods we answer (Allow): only what works end to end.
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY";
+
 /// The product name and version in User-Agent.
 pub const USER_AGENT: &str = concat!("Lampboard/", env!("CARGO_PKG_VERSION"));
 
@@ -401,9 +404,13 @@ impl UserAgent {
         let j = self.rng.random::<f64>();
         match event {
             ClientEvent::Response(resp) => {
-                if (200..300).contains(&resp.code) && self.learn_public_address(&resp) {
+                if (200..300).contains(&resp.code)
+                    && self.reg.state() != RegState::Unregistering
+                    && self.learn_public_address(&resp)
+                {
                     let contact = contact_uri(&self.account.user, &self.public, self.server.transport);
                     let c = self.cnonce();
+                    self.subs.set_contact(contact.clone());
                     self.reg.set_contact(contact, &c);
                     return;
                 }
@@ -496,21 +503,25 @@ impl UserAgent {
         req.headers.insert_front(Name::VIA, via.to_header());
         req.headers.insert(Name::MAX_FORWARDS, "70");
         req.headers.insert(Name::USER_AGENT, USER_AGENT);
-        req.headers.insert(Name::ALLOW, "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE");
-        req.headers.insert(Name::SUPPORTED, "path, outbound, replaces");
+        req.headers.insert(Name::ALLOW, ALLOW);
+        req.headers.insert(Name::SUPPORTED, "path, outbound");
     }
 
-    /// Requests outside any dialog: OPTIONS gets 200, the rest 501 for now.
+    /// Requests no dialog of ours takes: OPTIONS gets 200; an INVITE gets 480 (calls are not
+    /// taken yet, and 480 lets a PBX go on to voicemail or forwarding); a request inside an
+    /// unknown dialog, BYE and CANCEL get 481 (RFC 3261 §12.2.2); anything else 501.
     fn answer_request(&mut self, req: &Request) -> Response {
         let tag = random_token(&mut self.rng, 10);
         let mut resp = match req.method {
             Method::OPTIONS => Response::to_request(req, 200, "OK", Some(&tag)),
+            _ if req.to_tag().is_some() => Response::to_request(req, 481, "Call/Transaction Does Not Exist", None),
             Method::BYE | Method::CANCEL | Method::NOTIFY => {
                 Response::to_request(req, 481, "Call/Transaction Does Not Exist", Some(&tag))
             }
+            Method::INVITE => Response::to_request(req, 480, "Temporarily Unavailable", Some(&tag)),
             _ => Response::to_request(req, 501, "Not Implemented", Some(&tag)),
         };
-        resp.headers.insert(Name::ALLOW, "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER, INFO, UPDATE");
+        resp.headers.insert(Name::ALLOW, ALLOW);
         resp.headers.insert(Name::SERVER, USER_AGENT);
         resp
     }

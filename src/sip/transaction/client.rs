@@ -100,6 +100,9 @@ impl ClientTransaction {
             (true, ClientState::Calling | ClientState::Proceeding) => {
                 self.timers.stop(Timer::A);
                 if code < 200 {
+                    // Timer B guards Calling only (§17.1.1.2): a ringing call may last; the
+                    // TU decides when to give up (CANCEL).
+                    self.timers.stop(Timer::B);
                     self.state = ClientState::Proceeding;
                     self.events.push_back(ClientEvent::Response(resp));
                 } else if code < 300 {

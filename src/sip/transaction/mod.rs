@@ -90,8 +90,8 @@ pub enum TxEvent {
 #[derive(Debug, Default)]
 pub struct TransactionLayer {
     cfg: TimerConfig,
-    clients: HashMap<ClientKey, (ClientTransaction, Destination)>,
-    servers: HashMap<ServerKey, (ServerTransaction, Destination)>,
+    clients: HashMap<ClientKey, (ClientTransaction, Destination, Option<Instant>)>,
+    servers: HashMap<ServerKey, (ServerTransaction, Destination, Option<Instant>)>,
     deadlines: BinaryHeap<Reverse<(Instant, TxId)>>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<TxEvent>,
@@ -132,7 +132,7 @@ impl TransactionLayer {
         let branch = req.top_via().and_then(|v| v.branch().map(str::to_string)).unwrap_or_default();
         let key = client_key(&branch, &req.method);
         let tx = ClientTransaction::new(req, dest.transport.is_reliable(), self.cfg, now);
-        self.clients.insert(key.clone(), (tx, dest));
+        self.clients.insert(key.clone(), (tx, dest, None));
         self.drain_client(&key);
         Some(key)
     }
@@ -149,7 +149,7 @@ impl TransactionLayer {
                 };
                 let key = client_key(via.branch().unwrap_or_default(), &method);
                 match self.clients.get_mut(&key) {
-                    Some((tx, _)) => {
+                    Some((tx, _, _)) => {
                         tx.handle_response(now, resp);
                         self.drain_client(&key);
                         Incoming::Matched
@@ -163,7 +163,7 @@ impl TransactionLayer {
                 let sent_by = via.map(|v| v.sent_by()).unwrap_or_default();
                 let method = if req.method == Method::ACK { Method::INVITE } else { req.method.clone() };
                 let key = ServerKey { branch, sent_by, method: method.to_string() };
-                if let Some((tx, _)) = self.servers.get_mut(&key) {
+                if let Some((tx, _, _)) = self.servers.get_mut(&key) {
                     // An ACK for a 2xx (Accepted state) belongs to the TU, not the transaction.
                     let to_tu = req.method == Method::ACK && tx.state() == ServerState::Accepted;
                     tx.handle_request(now, &req);
@@ -177,7 +177,7 @@ impl TransactionLayer {
                     return Incoming::Request { key: None, request: req, source };
                 }
                 let tx = ServerTransaction::new(req.clone(), source.transport.is_reliable(), self.cfg);
-                self.servers.insert(key.clone(), (tx, source));
+                self.servers.insert(key.clone(), (tx, source, None));
                 self.drain_server(&key);
                 Incoming::Request { key: Some(key), request: req, source }
             }
@@ -186,7 +186,7 @@ impl TransactionLayer {
 
     /// Sends a response through a server transaction; false if it is gone.
     pub fn respond(&mut self, now: Instant, key: &ServerKey, resp: &Response) -> bool {
-        let Some((tx, _)) = self.servers.get_mut(key) else {
+        let Some((tx, _, _)) = self.servers.get_mut(key) else {
             return false;
         };
         tx.respond(now, resp);
@@ -197,9 +197,9 @@ impl TransactionLayer {
     /// The transport failed towards `dest`: every client transaction there fails.
     pub fn handle_transport_error(&mut self, dest: Destination) {
         let keys: Vec<ClientKey> =
-            self.clients.iter().filter(|(_, (_, d))| *d == dest).map(|(k, _)| k.clone()).collect();
+            self.clients.iter().filter(|(_, (_, d, _))| *d == dest).map(|(k, _)| k.clone()).collect();
         for k in keys {
-            if let Some((tx, _)) = self.clients.get_mut(&k) {
+            if let Some((tx, _, _)) = self.clients.get_mut(&k) {
                 tx.handle_transport_error();
             }
             self.drain_client(&k);
@@ -215,7 +215,7 @@ impl TransactionLayer {
             self.deadlines.pop();
             match id {
                 TxId::Client(k) => {
-                    if let Some((tx, _)) = self.clients.get_mut(&k)
+                    if let Some((tx, _, _)) = self.clients.get_mut(&k)
                         && tx.poll_timeout().is_some_and(|t| t <= now)
                     {
                         tx.handle_timeout(now);
@@ -223,7 +223,7 @@ impl TransactionLayer {
                     }
                 }
                 TxId::Server(k) => {
-                    if let Some((tx, _)) = self.servers.get_mut(&k)
+                    if let Some((tx, _, _)) = self.servers.get_mut(&k)
                         && tx.poll_timeout().is_some_and(|t| t <= now)
                     {
                         tx.handle_timeout(now);
@@ -249,8 +249,8 @@ impl TransactionLayer {
         // Lazy deletion: entries whose transaction is gone or re-armed are skipped.
         while let Some(Reverse((at, id))) = self.deadlines.peek() {
             let live = match id {
-                TxId::Client(k) => self.clients.get(k).and_then(|(t, _)| t.poll_timeout()),
-                TxId::Server(k) => self.servers.get(k).and_then(|(t, _)| t.poll_timeout()),
+                TxId::Client(k) => self.clients.get(k).and_then(|(t, _, _)| t.poll_timeout()),
+                TxId::Server(k) => self.servers.get(k).and_then(|(t, _, _)| t.poll_timeout()),
             };
             match live {
                 Some(t) if t == *at => return Some(t),
@@ -268,7 +268,7 @@ impl TransactionLayer {
     }
 
     fn drain_client(&mut self, key: &ClientKey) {
-        let Some((tx, dest)) = self.clients.get_mut(key) else {
+        let Some((tx, dest, scheduled)) = self.clients.get_mut(key) else {
             return;
         };
         while let Some(data) = tx.poll_transmit() {
@@ -279,13 +279,15 @@ impl TransactionLayer {
         }
         if tx.is_terminated() {
             self.clients.remove(key);
-        } else if let Some(t) = tx.poll_timeout() {
+        } else if let Some(t) = tx.poll_timeout().filter(|t| *scheduled != Some(*t)) {
+            // Only a new deadline goes on the heap: retransmissions must not grow it.
+            *scheduled = Some(t);
             self.deadlines.push(Reverse((t, TxId::Client(key.clone()))));
         }
     }
 
     fn drain_server(&mut self, key: &ServerKey) {
-        let Some((tx, dest)) = self.servers.get_mut(key) else {
+        let Some((tx, dest, scheduled)) = self.servers.get_mut(key) else {
             return;
         };
         while let Some(data) = tx.poll_transmit() {
@@ -296,7 +298,9 @@ impl TransactionLayer {
         }
         if tx.is_terminated() {
             self.servers.remove(key);
-        } else if let Some(t) = tx.poll_timeout() {
+        } else if let Some(t) = tx.poll_timeout().filter(|t| *scheduled != Some(*t)) {
+            // Only a new deadline goes on the heap: retransmissions must not grow it.
+            *scheduled = Some(t);
             self.deadlines.push(Reverse((t, TxId::Server(key.clone()))));
         }
     }

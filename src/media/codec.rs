@@ -1,0 +1,159 @@
+//! The [`Codec`] trait and the G.711 codecs PCMU (payload type 0) and PCMA (payload type 8).
+//!
+//! G.722 and Opus are not implemented yet (see the module docs of [`crate::media`]). The trait
+//! already separates the RTP clock rate from the audio sample rate because G.722 needs it
+//! (RTP clock 8 kHz, audio 16 kHz, RFC 3551 §4.5.2).
+
+use super::g711;
+
+/// An audio codec: PCM samples in, RTP payload out, and back.
+///
+/// Implementations never panic on any payload (payloads come from the network). Methods take
+/// `&mut self` so that stateful codecs (G.722's ADPCM state, Opus) fit the same trait.
+pub trait Codec: Send {
+    /// The RTP payload type: the static one (0, 8) or the number negotiated in SDP.
+    fn payload_type(&self) -> u8;
+
+    /// The encoding name as written in an SDP `a=rtpmap` line (`PCMU`, `PCMA`).
+    fn name(&self) -> &'static str;
+
+    /// The RTP timestamp clock rate in Hz.
+    fn clock_rate(&self) -> u32;
+
+    /// The rate of the PCM samples taken and produced, in Hz (equal to the clock rate for
+    /// G.711; 16 kHz for G.722, whose RTP clock is 8 kHz).
+    fn sample_rate(&self) -> u32 {
+        self.clock_rate()
+    }
+
+    /// Number of PCM samples in a frame of `ptime_ms` milliseconds (160 for G.711 at 20 ms).
+    fn samples_per_frame(&self, ptime_ms: u32) -> usize {
+        (u64::from(self.sample_rate()) * u64::from(ptime_ms) / 1000) as usize
+    }
+
+    /// Encodes mono PCM samples into one RTP payload.
+    fn encode(&mut self, pcm: &[i16]) -> Vec<u8>;
+
+    /// Decodes one RTP payload into mono PCM samples.
+    fn decode(&mut self, payload: &[u8]) -> Vec<i16>;
+}
+
+/// G.711 µ-law, static RTP payload type 0, 8 kHz.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pcmu;
+
+impl Codec for Pcmu {
+    fn payload_type(&self) -> u8 {
+        0
+    }
+
+    fn name(&self) -> &'static str {
+        "PCMU"
+    }
+
+    fn clock_rate(&self) -> u32 {
+        8000
+    }
+
+    fn encode(&mut self, pcm: &[i16]) -> Vec<u8> {
+        g711::encode_ulaw(pcm)
+    }
+
+    fn decode(&mut self, payload: &[u8]) -> Vec<i16> {
+        g711::decode_ulaw(payload)
+    }
+}
+
+/// G.711 A-law, static RTP payload type 8, 8 kHz.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pcma;
+
+impl Codec for Pcma {
+    fn payload_type(&self) -> u8 {
+        8
+    }
+
+    fn name(&self) -> &'static str {
+        "PCMA"
+    }
+
+    fn clock_rate(&self) -> u32 {
+        8000
+    }
+
+    fn encode(&mut self, pcm: &[i16]) -> Vec<u8> {
+        g711::encode_alaw(pcm)
+    }
+
+    fn decode(&mut self, payload: &[u8]) -> Vec<i16> {
+        g711::decode_alaw(payload)
+    }
+}
+
+/// The codec for a static RTP payload type (RFC 3551 table 4), if we implement it.
+pub fn codec_for_payload_type(payload_type: u8) -> Option<Box<dyn Codec>> {
+    match payload_type {
+        0 => Some(Box::new(Pcmu)),
+        8 => Some(Box::new(Pcma)),
+        _ => None,
+    }
+}
+
+/// The codec for an SDP encoding name (case-insensitive, as RFC 4566 §6 requires) and clock
+/// rate, if we implement it.
+pub fn codec_by_name(name: &str, clock_rate: u32) -> Option<Box<dyn Codec>> {
+    if clock_rate != 8000 {
+        return None;
+    }
+    if name.eq_ignore_ascii_case("PCMU") {
+        Some(Box::new(Pcmu))
+    } else if name.eq_ignore_ascii_case("PCMA") {
+        Some(Box::new(Pcma))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_payload_types_and_names() {
+        let u = codec_for_payload_type(0).expect("PCMU");
+        let a = codec_for_payload_type(8).expect("PCMA");
+        assert_eq!((u.name(), u.payload_type(), u.clock_rate()), ("PCMU", 0, 8000));
+        assert_eq!((a.name(), a.payload_type(), a.clock_rate()), ("PCMA", 8, 8000));
+        assert!(codec_for_payload_type(9).is_none(), "G.722 is not implemented yet");
+        assert_eq!(codec_by_name("pcmu", 8000).map(|c| c.payload_type()), Some(0));
+        assert_eq!(codec_by_name("PCMA", 8000).map(|c| c.payload_type()), Some(8));
+        assert!(codec_by_name("PCMU", 16000).is_none());
+        assert!(codec_by_name("opus", 48000).is_none());
+    }
+
+    #[test]
+    fn frame_sizes() {
+        assert_eq!(Pcmu.samples_per_frame(20), 160);
+        assert_eq!(Pcma.samples_per_frame(30), 240);
+    }
+
+    #[test]
+    fn encode_decode_keeps_length_and_shape() {
+        let pcm: Vec<i16> = (0..160).map(|i| ((i as f64 * 0.3).sin() * 10000.0) as i16).collect();
+        for mut codec in [Box::new(Pcmu) as Box<dyn Codec>, Box::new(Pcma)] {
+            let payload = codec.encode(&pcm);
+            assert_eq!(payload.len(), 160);
+            let back = codec.decode(&payload);
+            assert_eq!(back.len(), 160);
+            let worst = pcm.iter().zip(&back).map(|(a, b)| (i32::from(*a) - i32::from(*b)).abs()).max();
+            assert!(worst.unwrap_or(0) < 400, "{}: worst error {worst:?}", codec.name());
+        }
+    }
+
+    #[test]
+    fn any_payload_decodes() {
+        let junk: Vec<u8> = (0..=255).collect();
+        assert_eq!(Pcmu.decode(&junk).len(), 256);
+        assert_eq!(Pcma.decode(&[]).len(), 0);
+    }
+}

@@ -1,0 +1,61 @@
+//! The sans-IO media core: codecs, RTP, jitter buffering, loss concealment, DTMF and tones.
+//!
+//! Nothing here opens a socket, reads a clock or spawns a thread: datagrams come in as byte
+//! slices with the address and the `Instant` they arrived at, packets go out as `Vec<u8>`,
+//! time is RTP timestamps and `Instant`s passed in, randomness (SSRC, first sequence number
+//! and timestamp) is chosen by the caller. The engine's per-call media task is the driver.
+//!
+//! One concept per module:
+//!
+//! * [`g711`]: µ-law / A-law companding (ITU-T G.711, table-driven decode).
+//! * [`codec`]: the [`Codec`] trait with [`Pcmu`] (payload type 0) and [`Pcma`] (8).
+//!   **G.722 and Opus are not implemented yet**: G.722 needs an encoder/decoder (own or a
+//!   crate), Opus needs libopus (`opus`/`audiopus`), neither of which is a dependency; the
+//!   trait already distinguishes RTP clock rate from sample rate for G.722.
+//! * [`rtp`]: [`RtpSender`] and [`RtpReceiver`] (validation, symmetric-RTP source latching
+//!   with probation, sequence extension, loss, RFC 3550 jitter) and [`RtpStats`].
+//! * [`jitter`]: the adaptive [`JitterBuffer`] for fixed 20 ms frames (20–200 ms target).
+//! * [`plc`]: the packet-loss [`Concealer`] (repeat with fade, silence after 60 ms).
+//! * [`dtmf`]: RFC 4733 telephone-events, [`DtmfSender`] and [`DtmfReceiver`].
+//! * [`tone`]: sine and call-progress [`ToneGenerator`]s; [`goertzel`](mod@goertzel): the detector.
+//! * [`wav`]: 16-bit PCM mono WAV read/write; [`resample`](mod@resample): a linear [`Resampler`].
+//! * [`sim`]: a lossy/jittery channel for tests and [`sim::call_path_workload`], a
+//!   deterministic whole-path workload for a future `benches/media.rs`.
+//!
+//! The receive path of a call, per datagram and per 20 ms playout tick:
+//!
+//! ```text
+//! datagram ─▶ RtpReceiver::handle_packet ─┬─ audio PT ──▶ JitterBuffer::insert
+//!                                         └─ event PT ──▶ DtmfReceiver::handle_packet
+//! tick ─▶ JitterBuffer::pop ─┬─ Audio(p) ─▶ Codec::decode ─▶ Concealer::good_frame ─▶ out
+//!                            ├─ Lost ─────▶ Concealer::conceal ─────────────────────▶ out
+//!                            └─ Empty ────▶ silence ────────────────────────────────▶ out
+//! ```
+//!
+//! Not here yet: RTCP (SR/RR building and parsing), SRTP, comfort noise (RFC 3389), G.722,
+//! Opus, a mixer, and the cpal audio backend (`media/audio/`, the only code that will touch
+//! a sound card).
+
+#![warn(missing_docs)]
+
+pub mod codec;
+pub mod dtmf;
+pub mod g711;
+pub mod goertzel;
+pub mod jitter;
+pub mod plc;
+pub mod resample;
+pub mod rtp;
+pub mod sim;
+pub mod tone;
+pub mod wav;
+
+pub use codec::{Codec, Pcma, Pcmu, codec_by_name, codec_for_payload_type};
+pub use dtmf::{DtmfDigit, DtmfEvent, DtmfPacket, DtmfReceiver, DtmfSender, DtmfSenderConfig, EventPayload};
+pub use goertzel::{ToneMeasurement, dominant_frequency, goertzel};
+pub use jitter::{Frame, InsertOutcome, JitterBuffer, JitterConfig, JitterStats};
+pub use plc::Concealer;
+pub use resample::{Resampler, resample};
+pub use rtp::{ReceivedPacket, ReceiverConfig, RtpDrop, RtpReceiver, RtpSender, RtpStats};
+pub use tone::ToneGenerator;
+pub use wav::{Wav, WavError, WavWriter, read_wav, read_wav_file};
