@@ -135,6 +135,7 @@ fn notify_pipeline(dur: Duration) {
         expires: 600,
         keepalive: Duration::ZERO,
         subscribe: Default::default(),
+        codecs: lampboard::ua::calls::supported_codecs(),
     };
     let server = Destination { transport: TransportKind::Udp, addr: "127.0.0.1:5060".parse().expect("addr") };
     let t0 = Instant::now();

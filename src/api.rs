@@ -26,6 +26,45 @@ pub enum Command {
         /// Event packages to subscribe to for each target.
         events: Vec<String>,
     },
+    /// Call a number or SIP URI.
+    Dial {
+        /// Extension (in the account's domain), number or SIP URI.
+        target: String,
+    },
+    /// Answer a ringing incoming call.
+    Answer {
+        /// The call's id from its `call` event.
+        call: String,
+    },
+    /// Reject a ringing incoming call (486 Busy Here, 603 Decline…).
+    Reject {
+        /// The call.
+        call: String,
+        /// The status code to answer with.
+        code: u16,
+    },
+    /// Hang up (CANCEL before the answer, BYE after it).
+    Hangup {
+        /// The call.
+        call: String,
+    },
+    /// Put a call on hold (re-INVITE, sendonly).
+    Hold {
+        /// The call.
+        call: String,
+    },
+    /// Take a call off hold.
+    Resume {
+        /// The call.
+        call: String,
+    },
+    /// Send DTMF digits (RFC 4733).
+    SendDtmf {
+        /// The call.
+        call: String,
+        /// Digits 0-9, *, #, A-D.
+        digits: String,
+    },
     /// Set our own status (published with PUBLISH for now).
     SetPresence {
         /// available, away, chat, dnd, unavailable or custom.
@@ -85,6 +124,47 @@ pub enum Event {
     },
     /// A watched colleague's lamp changed.
     Lamp(LampEvent),
+    /// A call changed state.
+    Call {
+        /// Our id for the call (use it in commands).
+        id: String,
+        /// ringing, early, answered, held or ended.
+        state: String,
+        /// `in` or `out`.
+        direction: String,
+        /// The other party (display name and URI as known).
+        remote: String,
+        /// SIP status code that caused the state, if any (486, 603, 487…).
+        code: Option<u16>,
+        /// Why, for `ended` (and for failures).
+        reason: Option<String>,
+    },
+    /// Media statistics of a call, sent when it ends.
+    Media {
+        /// The call.
+        id: String,
+        /// Codec used (PCMU, PCMA…).
+        codec: String,
+        /// RTP packets received.
+        rx_packets: u64,
+        /// RTP packets sent.
+        tx_packets: u64,
+        /// Packets lost (expected − received).
+        lost: i64,
+        /// Interarrival jitter (RFC 3550) in milliseconds.
+        jitter_ms: f64,
+        /// Malformed RTP packets dropped.
+        malformed: u64,
+        /// Packets from another source or SSRC dropped.
+        foreign: u64,
+    },
+    /// A DTMF digit received (RFC 4733).
+    Dtmf {
+        /// The call.
+        id: String,
+        /// The digit.
+        digit: String,
+    },
     /// Our status was published.
     Published {
         /// How it was applied: `publish` (later also `ucm-api`, `feature-codes`).

@@ -12,6 +12,8 @@ fn main() {
     let code = match &cli.command {
         Some(Sub::Register(args)) => cli::register(args),
         Some(Sub::Watch(args)) => cli::watch::run(args),
+        Some(Sub::Call(args)) => cli::call::call(args),
+        Some(Sub::Answer(args)) => cli::call::answer(args),
         Some(Sub::Presence { action }) => cli::presence::run(action),
         None => {
             // With no PBX configured yet, the app opens on the embedded demo.

@@ -204,6 +204,7 @@ fn ua() -> UserAgent {
         expires: 600,
         keepalive: Duration::from_secs(25),
         subscribe: Default::default(),
+        codecs: lampboard::ua::calls::supported_codecs(),
     };
     let server = Destination { transport: TransportKind::Udp, addr: "127.0.0.1:35060".parse().unwrap() };
     UserAgent::new(account, server, "127.0.0.1:40000".parse().unwrap(), TimerConfig::default(), 7)

@@ -13,6 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod call;
 pub mod presence;
 pub mod session;
 pub mod watch;
@@ -41,6 +42,10 @@ pub enum Sub {
     Register(RegisterArgs),
     /// Watch colleagues' presence and lines; one JSON line per lamp change.
     Watch(watch::WatchArgs),
+    /// Call a number or colleague; audio from/to WAV files.
+    Call(call::CallArgs),
+    /// Wait for incoming calls and answer them; audio from/to WAV files.
+    Answer(call::AnswerArgs),
     /// Own presence status.
     Presence {
         /// What to do.
@@ -89,6 +94,9 @@ pub struct AccountArgs {
     /// Requested subscription lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     pub sub_expires: u32,
+    /// Audio codecs in order of preference (PCMU, PCMA today; G.722 and Opus later).
+    #[arg(long, value_delimiter = ',', default_value = "PCMU,PCMA")]
+    pub codec: Vec<String>,
     /// Do not REGISTER (watch or publish only, e.g. straight against a presence server).
     #[arg(long)]
     pub no_register: bool,
@@ -129,6 +137,7 @@ impl AccountArgs {
             display_name: self.display_name.clone(),
             expires: self.expires,
             keepalive: Duration::from_secs(self.keepalive),
+            codecs: self.codec.iter().filter_map(|c| codec_spec(c).parse::<crate::sdp::Codec>().ok()).collect(),
             subscribe: crate::sip::subscription::SubscribeConfig {
                 expires: self.sub_expires,
                 rate: self.rate.max(0.1),
@@ -143,6 +152,7 @@ impl AccountArgs {
             ca_file: self.ca_file.clone(),
             timers: TimerConfig::default(),
             register_on_start: !self.no_register,
+            audio: Default::default(),
         })
     }
 }
@@ -184,4 +194,15 @@ pub fn register(args: &RegisterArgs) -> i32 {
             }
         }
     })
+}
+
+/// `PCMU` → `PCMU/8000`; a full `name/rate[/channels]` stays as written.
+fn codec_spec(name: &str) -> String {
+    if name.contains('/') {
+        return name.to_string();
+    }
+    match name.to_ascii_uppercase().as_str() {
+        "OPUS" => "opus/48000/2".into(),
+        n => format!("{n}/8000"),
+    }
 }

@@ -24,6 +24,12 @@ pub struct Control {
     pub fail_fast: bool,
     /// Commands to send after the current event.
     pub send: Vec<Command>,
+    /// A moment at which `on_deadline` is sent (and, with `stop_at_deadline`, the run stops).
+    pub deadline: Option<Instant>,
+    /// Commands for the deadline.
+    pub on_deadline: Vec<Command>,
+    /// Stop when the deadline passes.
+    pub stop_at_deadline: bool,
 }
 
 impl Control {
@@ -59,6 +65,13 @@ pub fn run(
     loop {
         if interrupted.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
             ctl.stop = true;
+        }
+        if ctl.deadline.is_some_and(|d| Instant::now() >= d) {
+            ctl.deadline = None;
+            ctl.send.append(&mut ctl.on_deadline);
+            if ctl.stop_at_deadline {
+                ctl.stop = true;
+            }
         }
         for c in ctl.send.drain(..) {
             handle.send(c);

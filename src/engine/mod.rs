@@ -6,13 +6,15 @@
 
 pub mod dns;
 pub mod flow;
+pub mod media;
 
 use crate::api::{Command, Event};
 use crate::presence::status::UserStatus;
 use crate::sip::TransportKind;
 use crate::sip::transaction::TimerConfig;
 use crate::sip::transport::Destination;
-use crate::ua::{AccountConfig, UserAgent};
+use crate::ua::calls::MediaAction;
+use crate::ua::{AccountConfig, CallAction, UserAgent};
 use flow::Flow;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,6 +45,8 @@ pub struct EngineConfig {
     pub timers: TimerConfig,
     /// Register as soon as the engine starts.
     pub register_on_start: bool,
+    /// What calls play and record (files or silence; sound devices come later).
+    pub audio: media::AudioFiles,
 }
 
 /// Called after every batch of events (the GUI passes `ctx.request_repaint`).
@@ -85,13 +89,16 @@ pub fn spawn(cfg: EngineConfig, wake: Waker) -> std::io::Result<EngineHandle> {
     Ok(EngineHandle { commands: cmd_tx, events: ev_rx, thread: Some(thread) })
 }
 
-struct Sink {
+/// Where events go (cloned into media tasks).
+#[derive(Clone)]
+pub struct Sink {
     tx: std::sync::mpsc::Sender<Event>,
     wake: Waker,
 }
 
 impl Sink {
-    fn emit(&self, e: Event) {
+    /// Sends an event and wakes the client.
+    pub fn emit(&self, e: Event) {
         let _ = self.tx.send(e);
         (self.wake)();
     }
@@ -131,8 +138,11 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
     }
     let mut shutdown_by: Option<Instant> = None;
     let mut cmds_open = true;
+    let mut rtp: std::collections::HashMap<String, RtpSlot> = std::collections::HashMap::new();
+    let mut finishing = Vec::new();
     loop {
         net.drain(&mut ua, sink, now()).await;
+        run_media_actions(&mut ua, &mut rtp, &mut finishing, &cfg.audio, sink);
         if let Some(by) = shutdown_by
             && (ua.is_quiet() || Instant::now() >= by)
         {
@@ -148,6 +158,27 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                 Some(Command::Register) => ua.register(now()),
                 Some(Command::Unregister) => ua.unregister(now()),
                 Some(Command::Watch { targets, events }) => ua.watch(now(), &targets, &events),
+                Some(Command::Dial { target }) => match bind_rtp(local_ip(&ua)).await {
+                    Ok(sock) => {
+                        let local = sock.local_addr().unwrap_or_else(|_| unspecified(net.dest.addr));
+                        let id = ua.dial(now(), &target, local);
+                        rtp.insert(id, RtpSlot::Bound(sock));
+                    }
+                    Err(e) => sink.emit(Event::NetworkError { reason: format!("no RTP socket: {e}") }),
+                },
+                Some(Command::Answer { call }) => match bind_rtp(local_ip(&ua)).await {
+                    Ok(sock) => {
+                        let local = sock.local_addr().unwrap_or_else(|_| unspecified(net.dest.addr));
+                        rtp.insert(call.clone(), RtpSlot::Bound(sock));
+                        ua.answer(now(), &call, local);
+                    }
+                    Err(e) => sink.emit(Event::NetworkError { reason: format!("no RTP socket: {e}") }),
+                },
+                Some(Command::Reject { call, code }) => ua.call_action(now(), &call, CallAction::Reject(code)),
+                Some(Command::Hangup { call }) => ua.call_action(now(), &call, CallAction::Hangup),
+                Some(Command::Hold { call }) => ua.call_action(now(), &call, CallAction::Hold),
+                Some(Command::Resume { call }) => ua.call_action(now(), &call, CallAction::Resume),
+                Some(Command::SendDtmf { call, digits }) => ua.call_action(now(), &call, CallAction::Dtmf(digits)),
                 Some(Command::SetPresence { status, note, etag }) => {
                     match UserStatus::parse(&status, note.as_deref()) {
                         Some(s) => ua.set_presence(now(), s, note.as_deref(), etag),
@@ -176,6 +207,67 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                 Err(e) => net.fail(&mut ua, sink, now(), e.to_string()),
             },
             _ = sleep_until_opt(wake_at) => ua.handle_timeout(now()),
+        }
+    }
+    // Media tasks report their statistics when they stop: let them finish.
+    for (_, slot) in rtp.drain() {
+        if let RtpSlot::Running(tx, task) = slot {
+            let _ = tx.send(media::MediaCtl::Stop);
+            finishing.push(task);
+        }
+    }
+    for task in finishing {
+        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    }
+}
+
+/// A call's RTP socket before and after its media task starts.
+enum RtpSlot {
+    Bound(tokio::net::UdpSocket),
+    Running(tokio::sync::mpsc::UnboundedSender<media::MediaCtl>, tokio::task::JoinHandle<()>),
+}
+
+/// Binds an RTP socket on our signalling address (so the SDP address is reachable).
+async fn bind_rtp(ip: std::net::IpAddr) -> std::io::Result<tokio::net::UdpSocket> {
+    tokio::net::UdpSocket::bind(SocketAddr::new(ip, 0)).await
+}
+
+fn local_ip(ua: &UserAgent) -> std::net::IpAddr {
+    ua.local_addr().ip()
+}
+
+/// Starts, updates and stops media tasks as the calls ask.
+fn run_media_actions(
+    ua: &mut UserAgent,
+    rtp: &mut std::collections::HashMap<String, RtpSlot>,
+    finishing: &mut Vec<tokio::task::JoinHandle<()>>,
+    files: &media::AudioFiles,
+    sink: &Sink,
+) {
+    while let Some(action) = ua.poll_media() {
+        match action {
+            MediaAction::Start { id, negotiated, .. } => match rtp.remove(&id) {
+                Some(RtpSlot::Bound(sock)) => {
+                    let (tx, task) = media::spawn(id.clone(), sock, negotiated, files.clone(), sink.clone());
+                    rtp.insert(id, RtpSlot::Running(tx, task));
+                }
+                Some(RtpSlot::Running(tx, task)) => {
+                    let _ = tx.send(media::MediaCtl::Update(Box::new(negotiated)));
+                    rtp.insert(id, RtpSlot::Running(tx, task));
+                }
+                None => tracing::warn!(%id, "media for a call without an RTP socket"),
+            },
+            MediaAction::Dtmf { id, digits } => {
+                if let Some(RtpSlot::Running(tx, _)) = rtp.get(&id) {
+                    let _ = tx.send(media::MediaCtl::Dtmf(digits));
+                }
+            }
+            MediaAction::Stop { id } => {
+                if let Some(RtpSlot::Running(tx, task)) = rtp.remove(&id) {
+                    let _ = tx.send(media::MediaCtl::Stop);
+                    finishing.push(task);
+                }
+            }
         }
     }
 }

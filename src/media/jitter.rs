@@ -253,7 +253,7 @@ impl JitterBuffer {
             self.stats.duplicates += 1;
             return InsertOutcome::Duplicate;
         }
-        let too_far = self.next_index.is_some_and(|next| index - next >= self.config.capacity as i64);
+        let too_far = self.next_index.is_some_and(|next| index.saturating_sub(next) >= self.config.capacity as i64);
         if too_far || self.frames.len() >= self.config.capacity {
             self.stats.overflow += 1;
             return InsertOutcome::Overflow;
@@ -270,7 +270,9 @@ impl JitterBuffer {
         let Some(clock) = self.clock else { return Frame::Empty };
         let now_ns = signed_ns(now, clock.epoch);
         let reference = self.offsets.iter().copied().min().unwrap_or(0);
-        let due = |index: i64, target: i64, frame: i64| reference.saturating_add(target).saturating_add(index * frame);
+        let due = |index: i64, target: i64, frame: i64| {
+            reference.saturating_add(target).saturating_add(index.saturating_mul(frame))
+        };
         let mut next = match self.next_index {
             Some(next) => next,
             None => {
@@ -529,5 +531,30 @@ mod tests {
         assert_eq!(frames[0], Frame::Audio(payload(0)));
         assert_eq!(&frames[1..4], &[Frame::Lost, Frame::Lost, Frame::Lost]);
         assert!(frames[4..].iter().all(|f| *f == Frame::Empty));
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics_and_stays_bounded() {
+        let t0 = Instant::now();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for i in 0..20_000u64 {
+            let r = next();
+            // Mostly a plausible stream, sometimes wild timestamps and out-of-order arrivals.
+            let timestamp = if r % 7 == 0 { r as u32 } else { (i as u32).wrapping_mul(160) };
+            let arrival = t0 + ms(i * 20 + (r >> 40) % 300);
+            jb.insert(r as u16, timestamp, vec![0; (r % 200) as usize], arrival);
+            if r % 3 != 0 {
+                jb.pop(t0 + ms(i * 20));
+            }
+            assert!(jb.len() <= jb.config().capacity);
+            assert!(jb.target_delay() >= ms(20) && jb.target_delay() <= ms(200));
+        }
     }
 }

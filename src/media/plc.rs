@@ -34,7 +34,12 @@ impl Concealer {
     pub fn with_timing(sample_rate: u32, hold: Duration, silent_after: Duration) -> Self {
         let samples = |d: Duration| (u128::from(sample_rate) * d.as_nanos() / 1_000_000_000) as usize;
         let hold_samples = samples(hold);
-        Concealer { last: Vec::new(), concealed: 0, hold_samples, silent_after: samples(silent_after).max(hold_samples) }
+        Concealer {
+            last: Vec::new(),
+            concealed: 0,
+            hold_samples,
+            silent_after: samples(silent_after).max(hold_samples),
+        }
     }
 
     /// Records a good (decoded) frame; the next loss repeats it.

@@ -2,7 +2,8 @@
 //! any sample rate. The phase is computed from the absolute sample position, so frames of
 //! any size join without clicks and long tones do not drift.
 //!
-//! The Goertzel detector lives in [`crate::media::goertzel`] and is re-exported here.
+//! The Goertzel detector lives in [`crate::media::goertzel`](mod@crate::media::goertzel) and is
+//! re-exported here.
 
 use std::f64::consts::TAU;
 use std::time::Duration;

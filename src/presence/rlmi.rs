@@ -384,16 +384,18 @@ impl EventList {
     ///   brackets stripped, ASCII case-insensitively. A `cid` naming no part gives an update
     ///   without a part (see [`ResourceUpdate::part`]).
     /// * Versions: a full-state document replaces the resource set, and resources it no
-    ///   longer lists come back as [`ResourceChange::Removed`]; one with a version not above the
-    ///   last is stale and ignored (empty result), except version 0, accepted as a restart.
+    ///   longer lists come back as [`ResourceChange::Removed`]; one with a version not above
+    ///   the last is stale and ignored (empty result), except version 0, accepted as a
+    ///   restart.
     ///   A partial document must carry `last + 1`: each resource it lists replaces that
     ///   resource (names kept when it sends none), new ones are appended; an older or equal
     ///   version is ignored, a gap returns [`EventListError::Resync`]. A partial document
     ///   before any full one is taken as the baseline.
     ///
-    /// The updates come in document order, one per instance (or one [`ResourceChange::NoInstance`]
-    /// for a resource without instances), then the removals. On error the state is
-    /// unchanged (except that a version gap sets [`EventList::needs_full_state`]).
+    /// The updates come in document order, one per instance (or one
+    /// [`ResourceChange::NoInstance`] for a resource without instances), then the removals.
+    /// On error the state is unchanged (except that a version gap sets
+    /// [`EventList::needs_full_state`]).
     pub fn apply(&mut self, content_type: &str, body: &[u8]) -> Result<Vec<ResourceUpdate>, EventListError> {
         let media_type = MediaType::parse(content_type)?;
         if media_type.is(RLMI_TYPE) {

@@ -96,19 +96,31 @@ fn with_ezk<T>(value: &str, parse: impl FnOnce(&bytes::Bytes, &str) -> Option<T>
 
 fn parse_origin(value: &str) -> Result<Origin, ParseError> {
     let bad = || ParseError::BadOrigin(reason(value));
-    let origin = with_ezk(value, |src, s| ezk_sdp_types::Origin::parse(src, s).ok().map(|(_, o)| o)).ok_or_else(bad)?;
+    let origin = with_ezk(value, |src, s| match ezk_sdp_types::Origin::parse(src, s) {
+        Ok((rest, o)) if rest.trim().is_empty() => Some(o),
+        _ => None,
+    })
+    .ok_or_else(bad)?;
+    let address = Address::from_tagged(&origin.address);
+    if address.is_empty_host() {
+        return Err(bad());
+    }
     Ok(Origin {
         username: origin.username.as_str().to_owned(),
         session_id: origin.session_id.as_str().to_owned(),
         session_version: origin.session_version.parse().map_err(|_| bad())?,
-        address: Address::from_tagged(&origin.address),
+        address,
     })
 }
 
 fn parse_connection(value: &str) -> Result<Address, ParseError> {
-    with_ezk(value, |src, s| {
-        ezk_sdp_types::Connection::parse(src, s).ok().map(|(_, c)| Address::from_tagged(&c.address))
+    // ezk-sdp-types stops at the first character that cannot be in a host and accepts an empty
+    // host: insist on the whole value (`/ttl` included) and a name.
+    with_ezk(value, |src, s| match ezk_sdp_types::Connection::parse(src, s) {
+        Ok((rest, c)) if rest.trim().is_empty() => Some(Address::from_tagged(&c.address)),
+        _ => None,
     })
+    .filter(|address| !address.is_empty_host())
     .ok_or_else(|| ParseError::BadConnection(reason(value)))
 }
 
@@ -288,7 +300,11 @@ mod tests {
         assert_eq!(parse("v=0\r\ns=-\r\n"), Err(ParseError::MissingOrigin));
         assert_eq!(parse(&HEAD.replace("v=0", "v=1")), Err(ParseError::NotSdp));
         assert!(matches!(parse(&HEAD.replace("2 IN", "x IN")), Err(ParseError::BadOrigin(_))));
-        assert!(matches!(parse(&HEAD.replace("c=IN IP4", "c=IN IP9")), Err(ParseError::BadConnection(_))));
+        for bad_c in ["c=IN IP9 192.0.2.1", "c=IN IP4 ", "c=IN IP4 192.0.2.1 x", "c=IN IP4 1\u{1}2"] {
+            let body = HEAD.replace("c=IN IP4 192.0.2.1", bad_c);
+            assert!(matches!(parse(&body), Err(ParseError::BadConnection(_))), "{bad_c}");
+        }
+        assert!(matches!(parse(&HEAD.replace("192.0.2.1\r\ns", "\r\ns")), Err(ParseError::BadOrigin(_))));
         assert!(matches!(parse(&format!("{HEAD}m=audio x RTP/AVP 0\r\n")), Err(ParseError::BadMedia(_))));
         assert!(matches!(parse(&format!("{HEAD}m=audio 70000 RTP/AVP 0\r\n")), Err(ParseError::BadMedia(_))));
         assert!(matches!(parse(&format!("{HEAD}m=audio 4000\r\n")), Err(ParseError::BadMedia(_))));
@@ -336,6 +352,12 @@ mod tests {
         assert_eq!(sdp.attributes, [Attribute { name: "tool".into(), value: Some("x".into()) }]);
         assert_eq!(sdp.media[0].payloads[0].codec, Some(Codec::new("G722", 8000, 1)));
         assert!(sdp.connection.as_ref().and_then(Address::ip).is_some_and(|ip| ip.is_ipv6()));
+    }
+
+    #[test]
+    fn multicast_connection_keeps_its_address() {
+        let sdp = parse(&HEAD.replace("c=IN IP4 192.0.2.1", "c=IN IP4 224.2.1.1/127")).expect("multicast c=");
+        assert_eq!(sdp.connection, Some(Address::Ip(IpAddr::V4(Ipv4Addr::new(224, 2, 1, 1)))));
     }
 
     #[test]

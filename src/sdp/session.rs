@@ -39,6 +39,11 @@ impl Address {
         self.ip().is_some_and(|ip| ip.is_unspecified())
     }
 
+    /// A host name that is empty: what a truncated address line leaves.
+    pub(crate) fn is_empty_host(&self) -> bool {
+        matches!(self, Address::Host { name, .. } if name.is_empty())
+    }
+
     pub(crate) fn from_tagged(tagged: &ezk_sdp_types::TaggedAddress) -> Address {
         use ezk_sdp_types::TaggedAddress as T;
         match tagged {

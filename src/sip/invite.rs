@@ -202,6 +202,11 @@ impl InviteSession {
         &self.dialog
     }
 
+    /// The SDP offer of the incoming INVITE, if it had one.
+    pub fn remote_offer(&self) -> Option<Bytes> {
+        self.incoming_invite.as_ref().map(|i| i.body.clone()).filter(|b| !b.is_empty())
+    }
+
     /// The user agent sent a request of ours (with its Via): remembered for CANCEL.
     pub fn on_sent(&mut self, req: &Request) {
         if req.method == Method::INVITE && self.role == Role::Caller && !self.reinvite_in_flight {

@@ -11,6 +11,7 @@
 //! The core never reads the clock or draws randomness of its own: `now` is an argument and
 //! the RNG is seeded by the caller, so every scenario can run on a virtual clock.
 
+pub mod calls;
 pub mod lamps;
 
 use crate::api::Event;
@@ -19,6 +20,7 @@ use crate::presence::status::UserStatus;
 use crate::sip::addr::NameAddr;
 use crate::sip::auth::Authenticator;
 use crate::sip::auth::Credentials;
+use crate::sip::invite::Outgoing;
 use crate::sip::message::{Request, Response, SipMessage};
 use crate::sip::publication::{PubEvent, Publication};
 pub use crate::sip::random_token;
@@ -28,6 +30,7 @@ use crate::sip::transaction::{ClientEvent, Incoming, TimerConfig, TransactionLay
 use crate::sip::transport::{self, Destination, KEEPALIVE_PING, Transmit, TransportKind};
 use crate::sip::via::{BRANCH_COOKIE, Via};
 use bytes::Bytes;
+use calls::{Calls, MediaAction};
 use ezk_sip_types::{Method, Name};
 use lamps::{Followup, LampBook, Package};
 use rand::rngs::StdRng;
@@ -35,6 +38,21 @@ use rand::{Rng, SeedableRng};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+/// What a client can do to a call besides answering it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallAction {
+    /// Reject a ringing call with this status code.
+    Reject(u16),
+    /// Hang up.
+    Hangup,
+    /// Hold (re-INVITE, sendonly).
+    Hold,
+    /// Resume.
+    Resume,
+    /// Send DTMF digits.
+    Dtmf(String),
+}
 
 /// The methods we answer (Allow): only what works end to end.
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY";
@@ -61,6 +79,8 @@ pub struct AccountConfig {
     pub keepalive: Duration,
     /// Subscription lifetime and pacing.
     pub subscribe: SubscribeConfig,
+    /// Audio codecs in order of preference (only those the media layer runs are used).
+    pub codecs: Vec<crate::sdp::Codec>,
 }
 
 impl AccountConfig {
@@ -83,6 +103,7 @@ pub struct UserAgent {
     publication: Option<Publication>,
     own_status: Option<UserStatus>,
     lamps: LampBook,
+    calls: Calls,
     rng: StdRng,
     keepalive_at: Option<Instant>,
     last_transport_error: Option<String>,
@@ -109,6 +130,7 @@ impl UserAgent {
         let call_id = format!("{}@lampboard", random_token(&mut rng, 20));
         let tag = random_token(&mut rng, 10);
         let auth = Authenticator::new(rc.credentials.clone());
+        let codecs = account.codecs.clone();
         let reg = Registration::new(rc, call_id, tag);
         let subs = SubscriptionManager::new(account.subscribe.clone(), account.aor(), contact, auth, rng.random());
         Self {
@@ -122,6 +144,7 @@ impl UserAgent {
             publication: None,
             own_status: None,
             lamps: LampBook::default(),
+            calls: Calls::new(codecs),
             rng,
             keepalive_at: None,
             last_transport_error: None,
@@ -191,11 +214,57 @@ impl UserAgent {
         self.pump(now);
     }
 
+    /// Calls `target` (an extension in our domain, a number, or a SIP URI) with media on
+    /// `local_rtp`; returns the call id.
+    pub fn dial(&mut self, now: Instant, target: &str, local_rtp: SocketAddr) -> String {
+        let remote_uri =
+            if target.contains(':') { target.to_string() } else { format!("sip:{target}@{}", self.account.domain) };
+        let o = Outgoing {
+            local_uri: self.aor(),
+            remote_uri,
+            contact: contact_uri(&self.account.user, &self.public, self.server.transport),
+            sdp: Bytes::new(),
+            call_id: format!("{}@lampboard", random_token(&mut self.rng, 20)),
+            tag: random_token(&mut self.rng, 10),
+        };
+        let auth = Authenticator::new(self.reg.config().credentials.clone());
+        let id = self.calls.dial(o, local_rtp, auth, self.txl.timer_config());
+        self.calls.drain_all();
+        self.pump(now);
+        id
+    }
+
+    /// Answers a ringing call with media on `local_rtp`.
+    pub fn answer(&mut self, now: Instant, id: &str, local_rtp: SocketAddr) {
+        self.calls.answer(now, id, local_rtp);
+        self.calls.drain_all();
+        self.pump(now);
+    }
+
+    /// Rejects a ringing call, hangs up, holds, resumes or sends DTMF.
+    pub fn call_action(&mut self, now: Instant, id: &str, action: CallAction) {
+        match action {
+            CallAction::Reject(code) => self.calls.reject(id, code),
+            CallAction::Hangup => self.calls.hangup(id),
+            CallAction::Hold => self.calls.hold(id, true),
+            CallAction::Resume => self.calls.hold(id, false),
+            CallAction::Dtmf(d) => self.calls.dtmf(id, &d),
+        }
+        self.calls.drain_all();
+        self.pump(now);
+    }
+
+    /// Next thing the engine must do with a call's media.
+    pub fn poll_media(&mut self) -> Option<MediaAction> {
+        self.calls.poll_media()
+    }
+
     /// True when nothing is left to send or wait for (the engine may stop).
     pub fn is_quiet(&self) -> bool {
         !matches!(self.reg.state(), RegState::Unregistering)
             && self.subs.is_quiet()
             && !self.publication.as_ref().is_some_and(|p| p.is_busy())
+            && self.calls.is_empty()
     }
 
     /// How long the queued un-SUBSCRIBEs need at the pacer's rate (to size the shutdown grace).
@@ -211,6 +280,7 @@ impl UserAgent {
     /// Ends everything; `keep_presence` leaves the published status to expire on the server.
     pub fn shutdown(&mut self, now: Instant, keep_presence: bool) {
         let c = self.cnonce();
+        self.calls.hangup_all();
         self.subs.unsubscribe_all();
         if let Some(p) = &mut self.publication
             && !keep_presence
@@ -243,6 +313,15 @@ impl UserAgent {
         }
         match SipMessage::parse(data) {
             Ok(msg) => match self.txl.handle_message(now, msg, source) {
+                Incoming::Request { key: Some(key), request, .. }
+                    if request.method == Method::INVITE && request.to_tag().is_none() =>
+                {
+                    let tag = random_token(&mut self.rng, 10);
+                    let contact = contact_uri(&self.account.user, &self.public, self.server.transport);
+                    self.calls.incoming(&request, key, &contact, tag, self.txl.timer_config());
+                    self.calls.drain_all();
+                }
+                Incoming::Request { key, request, .. } if self.calls.handle_request(now, &request, key.clone()) => {}
                 Incoming::Request { key: Some(key), request, .. } => {
                     let resp = if request.method == Method::NOTIFY {
                         let (code, reason) = self.subs.handle_notify(now, &request);
@@ -290,6 +369,7 @@ impl UserAgent {
         let c = self.cnonce();
         self.reg.handle_timeout(now, &c);
         self.subs.handle_timeout(now);
+        self.calls.handle_timeout(now);
         if let Some(p) = &mut self.publication {
             p.handle_timeout(now);
         }
@@ -313,10 +393,17 @@ impl UserAgent {
     /// When `handle_timeout` is next due.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         let publication = self.publication.as_ref().and_then(|p| p.poll_timeout());
-        [self.txl.poll_timeout(), self.reg.poll_timeout(), self.subs.poll_timeout(), publication, self.keepalive_at]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.txl.poll_timeout(),
+            self.reg.poll_timeout(),
+            self.subs.poll_timeout(),
+            self.calls.poll_timeout(),
+            publication,
+            self.keepalive_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Moves output between the layers until nothing is left.
@@ -339,6 +426,20 @@ impl UserAgent {
             for mut req in out {
                 self.decorate(&mut req);
                 self.txl.send_request(now, req, self.server);
+                progressed = true;
+            }
+            while let Some((id, mut req)) = self.calls.poll_request() {
+                self.decorate(&mut req);
+                self.calls.on_sent(&id, &req);
+                self.txl.send_request(now, req, self.server);
+                progressed = true;
+            }
+            while let Some((key, resp)) = self.calls.poll_response() {
+                self.txl.respond(now, &key, &resp);
+                progressed = true;
+            }
+            while let Some(ev) = self.calls.poll_event() {
+                self.events.push_back(ev);
                 progressed = true;
             }
             while let Some(ev) = self.subs.poll_event() {
@@ -386,6 +487,13 @@ impl UserAgent {
             match &event {
                 ClientEvent::Response(resp) => self.subs.handle_response(now, &request, resp),
                 _ => self.subs.handle_no_response(now, &request, &why),
+            }
+            return;
+        }
+        if matches!(request.method, Method::INVITE | Method::BYE | Method::CANCEL) {
+            match &event {
+                ClientEvent::Response(resp) => self.calls.handle_response(now, &request, resp),
+                _ => self.calls.handle_no_response(&request, &why),
             }
             return;
         }
@@ -497,10 +605,13 @@ impl UserAgent {
 
     /// Via (fresh branch, rport), Max-Forwards, User-Agent.
     fn decorate(&mut self, req: &mut Request) {
-        let branch = format!("{BRANCH_COOKIE}{}", random_token(&mut self.rng, 16));
-        let via = Via::new(self.server.transport.via_token(), &self.public.0, self.public.1, &branch);
-        req.headers.remove(&Name::VIA);
-        req.headers.insert_front(Name::VIA, via.to_header());
+        // A CANCEL arrives with its INVITE's Via already (same branch, RFC 3261 §9.1).
+        if req.header(&Name::VIA).is_none() {
+            let branch = format!("{BRANCH_COOKIE}{}", random_token(&mut self.rng, 16));
+            let via = Via::new(self.server.transport.via_token(), &self.public.0, self.public.1, &branch);
+            req.headers.insert_front(Name::VIA, via.to_header());
+        }
+        req.headers.remove(&Name::MAX_FORWARDS);
         req.headers.insert(Name::MAX_FORWARDS, "70");
         req.headers.insert(Name::USER_AGENT, USER_AGENT);
         req.headers.insert(Name::ALLOW, ALLOW);

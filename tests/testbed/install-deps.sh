@@ -9,6 +9,8 @@ PACKAGES=(
   kamailio kamailio-presence-modules kamailio-sqlite-modules
   kamailio-utils-modules kamailio-tls-modules
   sip-tester baresip-core
+  # tone.sh / audio checks: WAV tones and sox stat
+  sox
   # kamailio.sh: user DB, password hashes (perl), certificates, pgrep
   sqlite3 openssl perl procps
   # build deps (cpal -> ALSA)

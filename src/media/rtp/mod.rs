@@ -66,7 +66,8 @@ mod tests {
         assert!(looks_like_rtcp(&receiver_report));
         let rtp = RtpSender::new(1, 0, 0, 0).expect("PT 0").send_audio(&[0; 160], 160);
         assert!(!looks_like_rtcp(&rtp));
-        // Marker set on payload type 72..=95 would collide; those types are not assigned.
+        // PCMA with the marker bit (second byte 0x88) is RTP. Only payload types 64..=95 with the
+        // marker would collide, and RFC 5761 §4 keeps those unassigned.
         assert!(!looks_like_rtcp(&[0x80, 0x80 | 0x08, 0, 0, 0, 0, 0, 0]));
         assert!(!looks_like_rtcp(&[0x81, 201]));
     }
