@@ -251,3 +251,38 @@ From: <sip:1002@pbx.test>;tag=rtag\r\nTo: <sip:1001@pbx.test>;tag=ctag\r\nCall-I
     assert_eq!(s.state(), CallState::Ended);
     assert!(events(&mut s).iter().any(|e| matches!(e, CallEvent::Ended { code: None, .. })));
 }
+
+#[test]
+fn late_2xx_of_the_initial_invite_is_not_taken_for_the_reinvite_answer() {
+    let t0 = Instant::now();
+    let mut s = caller();
+    let inv = send(&mut s);
+    s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
+    let _ack = send(&mut s);
+    let _ = events(&mut s);
+    s.reinvite(Bytes::from_static(b"v=0 sendonly\r\n"));
+    let re = send(&mut s);
+    // Our first ACK was lost: the initial 200 comes again while the re-INVITE is out.
+    s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
+    let ack = send(&mut s);
+    assert_eq!(ack.cseq().unwrap().0, inv.cseq().unwrap().0, "ACKs the initial INVITE");
+    assert!(events(&mut s).is_empty(), "no re-answer from the old 2xx");
+    s.handle_response(t0, &re, &resp(&re, 200, b"v=0 recvonly\r\n"));
+    assert_eq!(send(&mut s).cseq().unwrap().0, re.cseq().unwrap().0);
+    assert!(events(&mut s).iter().any(|e| matches!(e, CallEvent::Reanswered { .. })));
+}
+
+#[test]
+fn callee_hanging_up_before_the_ack_waits_for_it() {
+    let t0 = Instant::now();
+    let mut c = caller();
+    let inv = send(&mut c);
+    let mut s = InviteSession::incoming(&inv, "sip:1002@192.0.2.9:5060", "stag".into(), TimerConfig::default());
+    s.answer(t0, Bytes::from_static(b"v=0\r\n"));
+    s.hangup();
+    assert!(s.poll_request().is_none(), "no BYE before the ACK (RFC 3261 §15)");
+    let mut ack = inv.clone();
+    ack.method = lampboard::sip::message::method_from("ACK");
+    s.handle_request(t0, &ack);
+    assert_eq!(s.poll_request().expect("BYE after the ACK").method.to_string(), "BYE");
+}

@@ -119,6 +119,8 @@ pub struct InviteSession {
     provisional_seen: bool,
     answered: bool,
     reinvite_in_flight: bool,
+    reinvite_cseq: Option<u32>,
+    bye_after_ack: bool,
     reinvite_retry_at: Option<Instant>,
     reinvite_sdp: Option<Bytes>,
     requests: VecDeque<Request>,
@@ -179,6 +181,8 @@ impl InviteSession {
             provisional_seen: false,
             answered: false,
             reinvite_in_flight: false,
+            reinvite_cseq: None,
+            bye_after_ack: false,
             reinvite_retry_at: None,
             reinvite_sdp: None,
             requests: VecDeque::new(),
@@ -255,6 +259,9 @@ impl InviteSession {
                 self.state = CallState::Ending;
             }
             (Role::Callee, CallState::Incoming) => self.reject(603, "Decline", None),
+            // A callee may not send BYE before the ACK (RFC 3261 §15): it follows the ACK,
+            // or the ACK deadline.
+            (Role::Callee, CallState::Confirmed) if self.ack_deadline.is_some() => self.bye_after_ack = true,
             (_, CallState::Confirmed) => {
                 let bye = self.dialog.request(Method::BYE);
                 self.requests.push_back(bye);
@@ -276,6 +283,7 @@ impl InviteSession {
         self.local_sdp = Some(sdp.clone());
         self.reinvite_in_flight = true;
         let mut req = self.dialog.request(Method::INVITE);
+        self.reinvite_cseq = Some(self.dialog.local_cseq);
         req.headers.insert(Name::CONTACT, format!("<{}>", self.contact));
         req.set_body("application/sdp", sdp);
         if self.auth.has_credentials_cached() {
@@ -294,7 +302,9 @@ impl InviteSession {
     /// A response to one of our requests (`sent` as the transaction carried it).
     pub fn handle_response(&mut self, now: Instant, sent: &Request, resp: &Response) {
         match sent.method {
-            Method::INVITE if self.reinvite_in_flight => self.reinvite_response(now, resp),
+            // Dispatched by CSeq: a late 2xx retransmission of the initial INVITE is not the
+            // answer to a re-INVITE in flight.
+            Method::INVITE if self.is_reinvite(sent) => self.reinvite_response(now, resp),
             Method::INVITE => self.invite_response(now, sent, resp),
             Method::BYE if resp.code >= 200 => self.end(None, "hung up"),
             Method::CANCEL => {}
@@ -305,7 +315,15 @@ impl InviteSession {
     /// A request of ours got no answer (Timer B/F) or the transport failed.
     pub fn handle_no_response(&mut self, sent: &Request, reason: &str) {
         match sent.method {
-            Method::INVITE if self.reinvite_in_flight => self.reinvite_in_flight = false,
+            Method::INVITE if self.is_reinvite(sent) => {
+                // RFC 3261 §14.1: a re-INVITE that times out ends the dialog.
+                self.reinvite_in_flight = false;
+                if self.state == CallState::Confirmed {
+                    let bye = self.dialog.request(Method::BYE);
+                    self.requests.push_back(bye);
+                    self.state = CallState::Ending;
+                }
+            }
             Method::INVITE | Method::BYE => self.end(None, reason),
             _ => {}
         }
@@ -317,6 +335,11 @@ impl InviteSession {
         if req.method == Method::ACK {
             self.retransmit_at = None;
             self.ack_deadline = None;
+            if std::mem::take(&mut self.bye_after_ack) {
+                let bye = self.dialog.request(Method::BYE);
+                self.requests.push_back(bye);
+                self.state = CallState::Ending;
+            }
             return None;
         }
         if req.method == Method::CANCEL {
@@ -509,6 +532,10 @@ impl InviteSession {
             481 | 408 => self.end(Some(resp.code), &reason_of(resp)),
             _ => {}
         }
+    }
+
+    fn is_reinvite(&self, sent: &Request) -> bool {
+        self.reinvite_in_flight && sent.cseq().ok().map(|c| c.0) == self.reinvite_cseq
     }
 
     /// A client nonce: our random tag (drawn by the caller) with the CSeq, unique per request.
