@@ -140,7 +140,7 @@ fn notify_pipeline(dur: Duration) {
     let server = Destination { transport: TransportKind::Udp, addr: "127.0.0.1:5060".parse().expect("addr") };
     let t0 = Instant::now();
     let mut ua = UserAgent::new(account, server, "127.0.0.1:5070".parse().expect("addr"), TimerConfig::default(), 1);
-    ua.watch(t0, &["1001".to_string()], &["presence".to_string()]);
+    ua.watch(t0, &["1001".to_string()], &["presence".to_string()], None);
     let sub = loop {
         let t = ua.poll_transmit().expect("SUBSCRIBE sent");
         if t.data.starts_with(b"SUBSCRIBE") {

@@ -25,6 +25,10 @@ pub enum Command {
         targets: Vec<String>,
         /// Event packages to subscribe to for each target.
         events: Vec<String>,
+        /// A resource list (RFC 4662) on the server to subscribe to instead of each target;
+        /// falls back to one subscription per target when the server does not take it.
+        #[serde(default)]
+        list: Option<String>,
     },
     /// Call a number or SIP URI.
     Dial {

@@ -51,7 +51,7 @@ fn statuses(m: &mut SubscriptionManager) -> Vec<(usize, SubStatus)> {
     std::iter::from_fn(|| m.poll_event())
         .filter_map(|e| match e {
             SubEvent::Status { id, status } => Some((id, status)),
-            SubEvent::Notify { .. } => None,
+            SubEvent::Notify { .. } | SubEvent::NotAList { .. } => None,
         })
         .collect()
 }

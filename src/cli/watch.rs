@@ -9,8 +9,12 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Extensions (resolved in the account's domain) or full SIP URIs.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "list")]
     pub targets: Vec<String>,
+    /// A resource list on the server (RFC 4662, e.g. a UCM Eventlist): one subscription for
+    /// the whole wall, falling back to one per extension when the server does not take it.
+    #[arg(long)]
+    pub list: Option<String>,
     /// Event packages to subscribe to for each colleague.
     #[arg(long, default_value = "presence,dialog", value_delimiter = ',')]
     pub events: Vec<String>,
@@ -34,7 +38,7 @@ pub fn run(args: &WatchArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let watch = Command::Watch { targets: args.targets.clone(), events: args.events.clone() };
+    let watch = Command::Watch { targets: args.targets.clone(), events: args.events.clone(), list: args.list.clone() };
     let ctl = session::Control { ok: true, ..Default::default() };
     session::run(cfg, vec![watch], args.duration, ctl, |_ev: &Event, _ctl| {})
 }

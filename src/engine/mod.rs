@@ -157,7 +157,7 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
             c = cmds.recv(), if cmds_open => match c {
                 Some(Command::Register) => ua.register(now()),
                 Some(Command::Unregister) => ua.unregister(now()),
-                Some(Command::Watch { targets, events }) => ua.watch(now(), &targets, &events),
+                Some(Command::Watch { targets, events, list }) => ua.watch(now(), &targets, &events, list.as_deref()),
                 Some(Command::Dial { target }) => match bind_rtp(local_ip(&ua)).await {
                     Ok(sock) => {
                         let local = sock.local_addr().unwrap_or_else(|_| unspecified(net.dest.addr));

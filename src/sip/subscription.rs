@@ -91,6 +91,12 @@ pub enum SubEvent {
         /// The body (may be empty: RFC 6665 allows body-less NOTIFYs).
         body: Bytes,
     },
+    /// A list subscription was answered as a plain resource (no `Require: eventlist`):
+    /// the caller falls back to one subscription per member. The subscription is ended.
+    NotAList {
+        /// Which subscription.
+        id: SubId,
+    },
     /// The subscription's status changed.
     Status {
         /// Which subscription.
@@ -123,6 +129,7 @@ struct Sub {
     failures: u32,
     challenges: u32,
     sending: bool,
+    eventlist: bool,
     unsubscribing: bool,
     was_active: bool,
 }
@@ -166,6 +173,29 @@ impl SubscriptionManager {
         }
     }
 
+    /// Subscribes to a resource list (RFC 4662): `Supported: eventlist` and multipart/RLMI
+    /// accepted besides `accept`. A server that answers it as a plain resource (no
+    /// `Require: eventlist` on the NOTIFY) is reported by [`SubEvent::NotAList`].
+    pub fn add_list(&mut self, list: &str, event: &str, accept: &str) -> SubId {
+        let accept = format!("multipart/related, application/rlmi+xml, {accept}");
+        let id = self.add(list, event, &accept);
+        self.subs[id].eventlist = true;
+        id
+    }
+
+    /// Ends one subscription (un-SUBSCRIBE when established).
+    pub fn remove(&mut self, id: SubId) {
+        let Some(s) = self.subs.get_mut(id) else { return };
+        s.timer = None;
+        if matches!(s.phase, Phase::Active | Phase::Pending) && s.dialog.confirmed && !s.sending {
+            s.unsubscribing = true;
+            s.phase = Phase::Queued;
+            self.ready.push_back(id);
+        } else {
+            s.phase = Phase::Done;
+        }
+    }
+
     /// Subscribes to `event` of `resource` (a SIP URI); queued behind the pacer.
     pub fn add(&mut self, resource: &str, event: &str, accept: &str) -> SubId {
         let id = self.subs.len();
@@ -182,6 +212,7 @@ impl SubscriptionManager {
             failures: 0,
             challenges: 0,
             sending: false,
+            eventlist: false,
             unsubscribing: false,
             was_active: false,
         });
@@ -381,6 +412,15 @@ impl SubscriptionManager {
         if s.phase == Phase::Done {
             return (200, "OK");
         }
+        if s.eventlist && !s.unsubscribing {
+            let require = req.header(&Name::REQUIRE).unwrap_or("").to_ascii_lowercase();
+            if !require.split(',').any(|t| t.trim() == "eventlist") {
+                s.eventlist = false;
+                self.events.push_back(SubEvent::NotAList { id });
+                self.remove(id);
+                return (200, "OK");
+            }
+        }
         if !req.body.is_empty() || value != "terminated" {
             self.events.push_back(SubEvent::Notify {
                 id,
@@ -538,6 +578,9 @@ impl SubscriptionManager {
         req.headers.insert(Name::ACCEPT, s.accept.clone());
         req.headers.insert(Name::EXPIRES, expires.to_string());
         req.headers.insert(Name::CONTACT, format!("<{}>", self.contact));
+        if s.eventlist {
+            req.headers.insert(Name::SUPPORTED, "eventlist");
+        }
         if self.auth.has_credentials_cached() {
             let cnonce = random_token(&mut self.rng, 16);
             self.auth.authorize(&mut req, &cnonce);

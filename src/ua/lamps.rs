@@ -7,6 +7,7 @@ use crate::presence::dialog_info::{DialogState, parse_dialog_info};
 use crate::presence::lamp::{Freshness, Lamp};
 use crate::presence::pidf::{StatusMap, interpret, parse_presence};
 use crate::presence::status::{LineState, UserStatus};
+use crate::presence::{EventListError, InstanceState, ResourceChange, rlmi::EventList};
 use crate::sip::subscription::{SubId, SubStatus};
 use std::collections::HashMap;
 
@@ -59,6 +60,7 @@ struct Watched {
 pub struct LampBook {
     items: Vec<Watched>,
     by_sub: HashMap<SubId, (usize, Package)>,
+    lists: HashMap<SubId, (Package, EventList, Vec<usize>)>,
     map: StatusMap,
 }
 
@@ -102,12 +104,99 @@ impl LampBook {
         self.by_sub.insert(sub, (idx, pkg));
     }
 
+    /// Ties a resource-list subscription (RFC 4662) to the wall: its members become lamps.
+    pub fn link_list(&mut self, sub: SubId, pkg: Package) {
+        self.lists.insert(sub, (pkg, EventList::new(), Vec::new()));
+    }
+
+    /// A list subscription did not work out; returns its package, and the colleagues that
+    /// now need one subscription each (those without one for that package).
+    pub fn unlink_list(&mut self, sub: SubId) -> Option<(Package, Vec<(usize, String)>)> {
+        let (pkg, _, _) = self.lists.remove(&sub)?;
+        let covered: Vec<usize> = self.by_sub.values().filter(|(_, p)| *p == pkg).map(|(i, _)| *i).collect();
+        let need = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !covered.contains(i))
+            .map(|(i, w)| (i, w.uri.clone()))
+            .collect();
+        Some((pkg, need))
+    }
+
+    /// True when `sub` is a resource-list subscription.
+    pub fn is_list(&self, sub: SubId) -> bool {
+        self.lists.contains_key(&sub)
+    }
+
+    /// A NOTIFY of a list subscription: every resource update becomes a lamp update
+    /// (members appear as lamps the first time they are listed).
+    pub fn on_list_notify(&mut self, sub: SubId, content_type: &str, body: &[u8]) -> (Followup, Vec<LampEvent>) {
+        let Some((pkg, list, _)) = self.lists.get_mut(&sub) else { return (Followup::None, Vec::new()) };
+        let pkg = *pkg;
+        if body.is_empty() {
+            return (Followup::None, Vec::new());
+        }
+        let updates = match list.apply(content_type, body) {
+            Ok(u) => u,
+            Err(EventListError::Resync) => return (Followup::Resync(sub), Vec::new()),
+            Err(e) => {
+                tracing::info!(error = %e, "unreadable resource-list NOTIFY");
+                return (Followup::None, Vec::new());
+            }
+        };
+        let mut out = Vec::new();
+        for u in updates {
+            let idx = match self.items.iter().position(|w| crate::sip::registration::uri_eq(&w.uri, &u.uri)) {
+                Some(i) => i,
+                None => {
+                    let ext = crate::sip::addr::uri_user(&u.uri).unwrap_or(&u.uri).to_string();
+                    self.add(&ext, &u.uri)
+                }
+            };
+            if let Some((_, _, members)) = self.lists.get_mut(&sub)
+                && !members.contains(&idx)
+            {
+                members.push(idx);
+            }
+            match &u.change {
+                ResourceChange::Instance(i) if i.state == InstanceState::Terminated => {
+                    let why = format!("ended by the list server ({})", i.reason.as_deref().unwrap_or("no reason"));
+                    self.items[idx].lamp.freshness = Freshness::Failed(why.clone());
+                    self.items[idx].reason = Some(why);
+                }
+                ResourceChange::Instance(i) if i.state == InstanceState::Pending => {
+                    self.items[idx].lamp.freshness = Freshness::Pending;
+                }
+                ResourceChange::Removed => {
+                    self.items[idx].lamp.freshness = Freshness::Failed("removed from the list".into());
+                    self.items[idx].lamp.clear_line();
+                }
+                _ => {}
+            }
+            if let Some(part) = &u.part {
+                let _ = self.apply_body(idx, pkg, &part.body);
+            }
+            if let Some(ev) = self.emit(idx) {
+                out.push(ev);
+            }
+        }
+        (Followup::None, out)
+    }
+
     /// A NOTIFY body for subscription `sub`. Returns what to do next and, when the lamp
     /// changed visibly, its new state.
     pub fn on_notify(&mut self, sub: SubId, body: &[u8]) -> (Followup, Option<LampEvent>) {
         let Some(&(idx, pkg)) = self.by_sub.get(&sub) else { return (Followup::None, None) };
+        let resync = self.apply_body(idx, pkg, body);
+        let follow = if resync { Followup::Resync(sub) } else { Followup::None };
+        (follow, self.emit(idx))
+    }
+
+    /// Applies one body of `pkg` to lamp `idx`; true when dialog-info needs a full resync.
+    fn apply_body(&mut self, idx: usize, pkg: Package, body: &[u8]) -> bool {
         let w = &mut self.items[idx];
-        let mut follow = Followup::None;
+        let mut follow = false;
         w.reason = None;
         match pkg {
             // No presence document: a colleague nobody published for is current but unknown;
@@ -137,7 +226,7 @@ impl LampBook {
                         w.lamp.apply_line(w.dialogs.line_state());
                         w.lamp.freshness = Freshness::Fresh;
                     }
-                    Err(_) => follow = Followup::Resync(sub),
+                    Err(_) => follow = true,
                 },
                 Err(e) => {
                     tracing::info!(ext = %w.ext, error = %e, "unreadable dialog-info body");
@@ -145,12 +234,25 @@ impl LampBook {
                 }
             },
         }
-        (follow, self.emit(idx))
+        follow
     }
 
     /// A subscription's status changed.
-    pub fn on_status(&mut self, sub: SubId, status: &SubStatus) -> Option<LampEvent> {
-        let &(idx, pkg) = self.by_sub.get(&sub)?;
+    pub fn on_status(&mut self, sub: SubId, status: &SubStatus) -> Vec<LampEvent> {
+        if let Some((pkg, _, members)) = self.lists.get(&sub) {
+            let (pkg, members) = (*pkg, members.clone());
+            if matches!(status, SubStatus::Pending | SubStatus::Stale(_))
+                && let Some((_, list, _)) = self.lists.get_mut(&sub)
+            {
+                list.reset();
+            }
+            return members.into_iter().filter_map(|idx| self.status_of(idx, pkg, status)).collect();
+        }
+        let Some(&(idx, pkg)) = self.by_sub.get(&sub) else { return Vec::new() };
+        self.status_of(idx, pkg, status).into_iter().collect()
+    }
+
+    fn status_of(&mut self, idx: usize, pkg: Package, status: &SubStatus) -> Option<LampEvent> {
         let w = &mut self.items[idx];
         if pkg == Package::Dialog && matches!(status, SubStatus::Pending | SubStatus::Stale(_)) {
             // A new subscription dialog starts its own dialog-info version count.

@@ -181,14 +181,25 @@ impl UserAgent {
     }
 
     /// Watches colleagues: `targets` are extensions (in our domain) or SIP URIs.
-    pub fn watch(&mut self, now: Instant, targets: &[String], events: &[String]) {
+    pub fn watch(&mut self, now: Instant, targets: &[String], events: &[String], list: Option<&str>) {
         let pkgs: Vec<Package> = events.iter().filter_map(|e| Package::from_event(e)).collect();
+        let list =
+            list.map(|l| if l.contains(':') { l.to_string() } else { format!("sip:{l}@{}", self.account.domain) });
         for t in targets {
             let uri = if t.contains(':') { t.clone() } else { format!("sip:{t}@{}", self.account.domain) };
             let idx = self.lamps.add(t, &uri);
+            if list.is_some() {
+                continue; // the list brings them; individual subscriptions only as a fallback
+            }
             for p in &pkgs {
                 let id = self.subs.add(&uri, p.event(), p.accept());
                 self.lamps.link(idx, id, *p);
+            }
+        }
+        if let Some(l) = &list {
+            for p in &pkgs {
+                let id = self.subs.add_list(l, p.event(), p.accept());
+                self.lamps.link_list(id, *p);
             }
         }
         for ev in self.lamps.snapshot() {
@@ -530,18 +541,49 @@ impl UserAgent {
     }
 
     fn handle_sub_event(&mut self, ev: SubEvent) {
-        let lamp = match ev {
+        let lamp: Vec<crate::api::LampEvent> = match ev {
+            SubEvent::Notify { id, body, content_type } if self.lamps.is_list(id) => {
+                let ct = content_type.unwrap_or_default();
+                let (follow, lamps) = self.lamps.on_list_notify(id, &ct, &body);
+                if let Followup::Resync(id) = follow {
+                    self.subs.resync(id);
+                }
+                lamps
+            }
             SubEvent::Notify { id, body, .. } => {
                 let (follow, lamp) = self.lamps.on_notify(id, &body);
                 if let Followup::Resync(id) = follow {
                     self.subs.resync(id);
                 }
-                lamp
+                lamp.into_iter().collect()
             }
-            SubEvent::Status { id, status } => self.lamps.on_status(id, &status),
+            SubEvent::NotAList { id } => {
+                self.fall_back_from_list(id);
+                Vec::new()
+            }
+            SubEvent::Status { id, status } => {
+                let failed = matches!(status, crate::sip::subscription::SubStatus::Failed { .. });
+                if failed && self.lamps.is_list(id) {
+                    tracing::info!("resource-list subscription failed: one subscription per colleague");
+                    self.fall_back_from_list(id);
+                    Vec::new()
+                } else {
+                    self.lamps.on_status(id, &status)
+                }
+            }
         };
-        if let Some(l) = lamp {
+        for l in lamp {
             self.events.push_back(Event::Lamp(l));
+        }
+    }
+
+    /// The list URI does not work as a resource list: watch each colleague on its own.
+    fn fall_back_from_list(&mut self, id: crate::sip::subscription::SubId) {
+        if let Some((pkg, need)) = self.lamps.unlink_list(id) {
+            for (idx, uri) in need {
+                let sub = self.subs.add(&uri, pkg.event(), pkg.accept());
+                self.lamps.link(idx, sub, pkg);
+            }
         }
     }
 
