@@ -126,17 +126,8 @@ fn main() {
 fn notify_pipeline(dur: Duration) {
     use lampboard::api::Event;
     use lampboard::ua::{AccountConfig, UserAgent};
-    let account = AccountConfig {
-        user: "2000".into(),
-        domain: "127.0.0.1".into(),
-        auth_user: None,
-        password: "pw".into(),
-        display_name: None,
-        expires: 600,
-        keepalive: Duration::ZERO,
-        subscribe: Default::default(),
-        codecs: lampboard::ua::calls::supported_codecs(),
-    };
+    let mut account = AccountConfig::new("2000", "127.0.0.1", "pw");
+    account.keepalive = Duration::ZERO;
     let server = Destination { transport: TransportKind::Udp, addr: "127.0.0.1:5060".parse().expect("addr") };
     let t0 = Instant::now();
     let mut ua = UserAgent::new(account, server, "127.0.0.1:5070".parse().expect("addr"), TimerConfig::default(), 1);

@@ -195,17 +195,7 @@ fn unregister_sends_expires_zero() {
 }
 
 fn ua() -> UserAgent {
-    let account = AccountConfig {
-        user: "1001".into(),
-        domain: "127.0.0.1".into(),
-        auth_user: None,
-        password: "secret".into(),
-        display_name: None,
-        expires: 600,
-        keepalive: Duration::from_secs(25),
-        subscribe: Default::default(),
-        codecs: lampboard::ua::calls::supported_codecs(),
-    };
+    let account = AccountConfig::new("1001", "127.0.0.1", "secret");
     let server = Destination { transport: TransportKind::Udp, addr: "127.0.0.1:35060".parse().unwrap() };
     UserAgent::new(account, server, "127.0.0.1:40000".parse().unwrap(), TimerConfig::default(), 7)
 }

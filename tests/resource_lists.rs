@@ -14,17 +14,8 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn one_list_subscription_fills_the_wall() {
-    let account = AccountConfig {
-        user: "2000".into(),
-        domain: "pbx.example".into(),
-        auth_user: None,
-        password: "pw".into(),
-        display_name: None,
-        expires: 600,
-        keepalive: Duration::ZERO,
-        subscribe: Default::default(),
-        codecs: lampboard::ua::calls::supported_codecs(),
-    };
+    let mut account = AccountConfig::new("2000", "pbx.example", "pw");
+    account.keepalive = Duration::ZERO;
     let server = Destination { transport: TransportKind::Udp, addr: "192.0.2.10:5060".parse().unwrap() };
     let t0 = Instant::now();
     let mut ua = UserAgent::new(account, server, "192.0.2.50:5060".parse().unwrap(), TimerConfig::default(), 5);

@@ -238,14 +238,13 @@ pub fn answer_offer(
     offer: &SessionDescription,
     local: &LocalMedia,
 ) -> Result<(SessionDescription, Negotiated), NegotiationError> {
-    let (index, chosen, codec) = offer
+    let (index, offered, chosen, codec) = offer
         .media
         .iter()
         .enumerate()
         .filter(|(_, m)| m.media_type == MediaType::Audio && !m.is_rejected() && m.is_plain_rtp())
-        .find_map(|(i, m)| choose_codec(m, local).map(|(p, c)| (i, p, c)))
+        .find_map(|(i, m)| choose_codec(m, local).map(|(p, c)| (i, m, p, c)))
         .ok_or(NegotiationError::NoCommonCodec)?;
-    let offered = &offer.media[index];
     let remote_ip = remote_ip(offer, offered)?;
     let remote_direction = effective_direction(offer, offered);
     let local_direction = local.direction.negotiate(remote_direction);
@@ -261,7 +260,9 @@ pub fn answer_offer(
     audio.direction = Some(local_direction);
     let mut answer = local.skeleton();
     answer.media = offer.media.iter().map(MediaDescription::rejected).collect();
-    answer.media[index] = audio;
+    if let Some(slot) = answer.media.get_mut(index) {
+        *slot = audio;
+    }
 
     let negotiated = Negotiated {
         codec: codec.clone(),
@@ -295,7 +296,7 @@ pub fn process_answer(
     answer: &SessionDescription,
 ) -> Result<Negotiated, NegotiationError> {
     let index = offer_we_sent.audio_index().ok_or(NegotiationError::NoCommonCodec)?;
-    let ours = &offer_we_sent.media[index];
+    let ours = offer_we_sent.media.get(index).ok_or(NegotiationError::NoCommonCodec)?;
     let theirs =
         answer.media.get(index).filter(|m| m.media_type == MediaType::Audio).ok_or(NegotiationError::AnswerMismatch)?;
     if theirs.is_rejected() {
@@ -349,9 +350,9 @@ pub fn resume_offer(previous: &SessionDescription) -> SessionDescription {
 
 fn redirect(previous: &SessionDescription, change: fn(Direction) -> Direction) -> SessionDescription {
     let mut next = previous.clone();
-    if let Some(i) = next.audio_index() {
-        let direction = change(next.direction_of(&next.media[i]));
-        next.media[i].direction = Some(direction);
+    let session_direction = next.direction;
+    if let Some(audio) = next.audio_index().and_then(|i| next.media.get_mut(i)) {
+        audio.direction = Some(change(audio.direction.or(session_direction).unwrap_or_default()));
     }
     next.succeeding(previous)
 }

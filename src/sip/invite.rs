@@ -293,6 +293,11 @@ impl InviteSession {
         self.requests.push_back(req);
     }
 
+    /// Refuses a re-INVITE's offer (488 when nothing in it can be used); the call goes on.
+    pub fn refuse_reinvite(&mut self, code: u16, reason: &str) {
+        self.respond(code, reason, None);
+    }
+
     /// Answers a re-INVITE reported by [`CallEvent::Reoffer`].
     pub fn answer_reinvite(&mut self, sdp: Bytes) {
         self.local_sdp = Some(sdp.clone());

@@ -388,8 +388,16 @@ impl Calls {
                 let lm_local = c.local;
                 let prev = c.local_sdp.clone();
                 if let (Some(offer), Some(local), Some(prev)) = (offer, lm_local, prev) {
-                    let lm = LocalMedia::new(1, local.ip(), local.port(), &self.codecs, &supported_codecs());
-                    if let Ok((answer, negotiated)) = sdp::answer_reoffer(&prev, &offer, &lm) {
+                    let mut lm = LocalMedia::new(1, local.ip(), local.port(), &self.codecs, &supported_codecs());
+                    if c.held {
+                        // Their re-INVITE must not end our own hold.
+                        lm.direction = Direction::SendOnly;
+                    }
+                    let answered = sdp::answer_reoffer(&prev, &offer, &lm);
+                    if let Err(e) = &answered {
+                        c.session.refuse_reinvite(e.status_code(), "Not Acceptable Here");
+                    }
+                    if let Ok((answer, negotiated)) = answered {
                         let held =
                             !negotiated.remote_direction.sends() || negotiated.remote_direction == Direction::Inactive;
                         c.session.answer_reinvite(Bytes::from(answer.to_bytes()));

@@ -84,6 +84,22 @@ pub struct AccountConfig {
 }
 
 impl AccountConfig {
+    /// An account with the defaults: 600 s registrations, CRLF keep-alive every 25 s, the
+    /// default subscription pacing, and every codec the media layer runs.
+    pub fn new(user: &str, domain: &str, password: &str) -> Self {
+        Self {
+            user: user.into(),
+            domain: domain.into(),
+            auth_user: None,
+            password: password.into(),
+            display_name: None,
+            expires: 600,
+            keepalive: Duration::from_secs(25),
+            subscribe: SubscribeConfig::default(),
+            codecs: calls::supported_codecs(),
+        }
+    }
+
     /// The address of record, `sip:user@domain`.
     pub fn aor(&self) -> String {
         format!("sip:{}@{}", self.user, self.domain)
