@@ -286,3 +286,29 @@ fn callee_hanging_up_before_the_ack_waits_for_it() {
     s.handle_request(t0, &ack);
     assert_eq!(s.poll_request().expect("BYE after the ACK").method.to_string(), "BYE");
 }
+
+#[test]
+fn our_2xx_to_a_reinvite_is_retransmitted_until_the_ack() {
+    let t0 = Instant::now();
+    let mut s = caller();
+    let inv = send(&mut s);
+    s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
+    let _ = send(&mut s);
+    let _ = events(&mut s);
+    let reinvite = "INVITE sip:1001@192.0.2.5:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKr\r\n\
+From: <sip:1002@pbx.test>;tag=rtag\r\nTo: <sip:1001@pbx.test>;tag=ctag\r\nCall-ID: call1@test\r\n\
+CSeq: 7 INVITE\r\nContact: <sip:1002@192.0.2.9:5060>\r\nContent-Type: application/sdp\r\nContent-Length: 5\r\n\r\nv=0\r\n";
+    let SipMessage::Request(reinvite) = SipMessage::parse(reinvite.as_bytes()).unwrap() else { panic!() };
+    assert!(s.handle_request(t0, &reinvite).is_none(), "answered once the SDP is ready");
+    assert!(matches!(events(&mut s).as_slice(), [CallEvent::Reoffer { .. }]));
+    s.answer_reinvite(Bytes::from_static(b"v=0 answer\r\n"));
+    assert_eq!(s.poll_response().unwrap().code, 200);
+    let t = s.poll_timeout().expect("retransmission timer");
+    assert_eq!(t - t0, Duration::from_millis(500));
+    s.handle_timeout(t);
+    assert_eq!(s.poll_response().expect("2xx again").code, 200);
+    let mut ack = reinvite.clone();
+    ack.method = lampboard::sip::message::method_from("ACK");
+    s.handle_request(t, &ack);
+    assert_eq!(s.poll_timeout(), None);
+}

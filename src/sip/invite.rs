@@ -120,6 +120,7 @@ pub struct InviteSession {
     answered: bool,
     reinvite_in_flight: bool,
     reinvite_cseq: Option<u32>,
+    reoffer_at: Option<Instant>,
     bye_after_ack: bool,
     reinvite_retry_at: Option<Instant>,
     reinvite_sdp: Option<Bytes>,
@@ -182,6 +183,7 @@ impl InviteSession {
             answered: false,
             reinvite_in_flight: false,
             reinvite_cseq: None,
+            reoffer_at: None,
             bye_after_ack: false,
             reinvite_retry_at: None,
             reinvite_sdp: None,
@@ -302,6 +304,12 @@ impl InviteSession {
     pub fn answer_reinvite(&mut self, sdp: Bytes) {
         self.local_sdp = Some(sdp.clone());
         self.respond(200, "OK", Some(sdp));
+        // The 2xx is ours to retransmit until the ACK (RFC 6026), as for the first answer.
+        if let Some(now) = self.reoffer_at {
+            self.retransmit_every = self.cfg.t1;
+            self.retransmit_at = Some(now + self.cfg.t1);
+            self.ack_deadline = Some(now + self.cfg.timeout());
+        }
     }
 
     /// A response to one of our requests (`sent` as the transaction carried it).
@@ -368,8 +376,8 @@ impl InviteSession {
             }
             Method::INVITE => {
                 self.incoming_invite = Some(req.clone());
+                self.reoffer_at = Some(now);
                 self.events.push_back(CallEvent::Reoffer { sdp: req.body.clone() });
-                let _ = now;
                 return None;
             }
             Method::INFO | Method::NOTIFY | Method::OPTIONS | Method::UPDATE => {
