@@ -157,17 +157,7 @@ pub struct DialogInfo {
 /// Parses a dialog-info body.
 pub fn parse_dialog_info(body: &[u8]) -> Result<DialogInfo, BodyError> {
     let mut x = XmlStream::new(body)?;
-    let (ns, el) = loop {
-        match x.next_item()? {
-            Item::Start { ns, el, .. } => break (ns, el),
-            Item::Eof => return Err(BodyError::malformed("no root element")),
-            _ => {}
-        }
-    };
-    let local = el.local_name();
-    if local.as_ref() != b"dialog-info" {
-        return Err(BodyError::UnexpectedRoot(String::from_utf8_lossy(local.as_ref()).into_owned()));
-    }
+    let (ns, el) = x.root(b"dialog-info")?;
     if !matches!(ns, Ns::DialogInfo | Ns::None) {
         return Err(BodyError::WrongNamespace);
     }

@@ -191,17 +191,7 @@ impl PresenceDoc {
 /// Parses a presence body (PIDF, CPIM-PIDF or xpidf, sniffed from the root element).
 pub fn parse_presence(body: &[u8]) -> Result<PresenceDoc, BodyError> {
     let mut x = XmlStream::new(body)?;
-    let (ns, el) = loop {
-        match x.next_item()? {
-            Item::Start { ns, el, .. } => break (ns, el),
-            Item::Eof => return Err(BodyError::malformed("no root element")),
-            _ => {}
-        }
-    };
-    let local = el.local_name();
-    if local.as_ref() != b"presence" {
-        return Err(BodyError::UnexpectedRoot(String::from_utf8_lossy(local.as_ref()).into_owned()));
-    }
+    let (ns, el) = x.root(b"presence")?;
     let format = match ns {
         Ns::Pidf => PresenceFormat::Pidf,
         Ns::CpimPidf => PresenceFormat::CpimPidf,

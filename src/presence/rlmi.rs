@@ -126,17 +126,7 @@ pub struct RlmiList {
 /// Documents over [`MAX_LIST_LEN`] give [`BodyError::TooLarge`].
 pub fn parse_rlmi(body: &[u8]) -> Result<RlmiList, BodyError> {
     let mut x = XmlStream::with_limit(body, MAX_LIST_LEN)?;
-    let (ns, el) = loop {
-        match x.next_item()? {
-            Item::Start { ns, el, .. } => break (ns, el),
-            Item::Eof => return Err(BodyError::malformed("no root element")),
-            _ => {}
-        }
-    };
-    let local = el.local_name();
-    if local.as_ref() != b"list" {
-        return Err(BodyError::UnexpectedRoot(String::from_utf8_lossy(local.as_ref()).into_owned()));
-    }
+    let (ns, el) = x.root(b"list")?;
     if !matches!(ns, Ns::Rlmi | Ns::None) {
         return Err(BodyError::WrongNamespace);
     }

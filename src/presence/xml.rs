@@ -118,6 +118,22 @@ impl<'a> XmlStream<'a> {
         Ok(Self { reader, depth: 0, pending_end: false, root_done: false, latin1: false })
     }
 
+    /// Reads up to the root element: an error when there is none or its local name is not
+    /// `local`. Returns the root's namespace and the element (the caller checks the namespace).
+    pub(crate) fn root(&mut self, local: &[u8]) -> Result<(Ns, BytesStart<'a>), BodyError> {
+        let (ns, el) = loop {
+            match self.next_item()? {
+                Item::Start { ns, el, .. } => break (ns, el),
+                Item::Eof => return Err(BodyError::malformed("no root element")),
+                _ => {}
+            }
+        };
+        if el.local_name().as_ref() != local {
+            return Err(BodyError::UnexpectedRoot(String::from_utf8_lossy(el.local_name().as_ref()).into_owned()));
+        }
+        Ok((ns, el))
+    }
+
     /// Pulls the next item. Comments, processing instructions and the XML declaration are
     /// consumed here; so is whitespace outside the root element.
     pub(crate) fn next_item(&mut self) -> Result<Item<'a>, BodyError> {
