@@ -48,6 +48,21 @@ fn resp(req: &Request, code: u16, body: &'static [u8]) -> Response {
     r
 }
 
+/// A request from the other side (1002) inside the dialog of `caller()` once answered.
+fn peer_request(method: &str, cseq: u32, branch: &str, sdp: &str) -> Request {
+    let body = if sdp.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
+    let text = format!(
+        "{method} sip:1001@192.0.2.5:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5060;branch={branch}\r\n\
+From: <sip:1002@pbx.test>;tag=rtag\r\nTo: <sip:1001@pbx.test>;tag=ctag\r\nCall-ID: call1@test\r\n\
+CSeq: {cseq} {method}\r\nContact: <sip:1002@192.0.2.9:5060>\r\n{body}Content-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    match SipMessage::parse(text.as_bytes()).expect("peer request parses") {
+        SipMessage::Request(r) => r,
+        SipMessage::Response(_) => unreachable!(),
+    }
+}
+
 fn events(s: &mut InviteSession) -> Vec<CallEvent> {
     std::iter::from_fn(|| s.poll_event()).collect()
 }
@@ -215,10 +230,7 @@ fn reinvite_glare_retries_after_the_owner_delay() {
     assert_eq!(re.to_tag().as_deref(), Some("rtag"));
     assert_eq!(re.uri, "sip:1002@192.0.2.9:5060");
     // The other side re-INVITEs at the same time: it gets 491 from us, we get 491 from it.
-    let theirs = "INVITE sip:1001@192.0.2.5:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKg\r\n\
-From: <sip:1002@pbx.test>;tag=rtag\r\nTo: <sip:1001@pbx.test>;tag=ctag\r\nCall-ID: call1@test\r\n\
-CSeq: 5 INVITE\r\nContact: <sip:1002@192.0.2.9:5060>\r\nContent-Length: 0\r\n\r\n";
-    let SipMessage::Request(theirs) = SipMessage::parse(theirs.as_bytes()).unwrap() else { panic!() };
+    let theirs = peer_request("INVITE", 5, "z9hG4bKg", "");
     assert_eq!(s.handle_request(t0, &theirs).unwrap().code, 491);
     s.handle_response(t0, &re, &Response::to_request(&re, 491, "Request Pending", Some("rtag")));
     let t = s.poll_timeout().expect("glare retry timer");
@@ -244,9 +256,7 @@ fn bye_from_the_other_side_ends_the_call() {
     let inv = send(&mut s);
     s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
     let _ = send(&mut s);
-    let bye = "BYE sip:1001@192.0.2.5:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKb\r\n\
-From: <sip:1002@pbx.test>;tag=rtag\r\nTo: <sip:1001@pbx.test>;tag=ctag\r\nCall-ID: call1@test\r\nCSeq: 9 BYE\r\nContent-Length: 0\r\n\r\n";
-    let SipMessage::Request(bye) = SipMessage::parse(bye.as_bytes()).unwrap() else { panic!() };
+    let bye = peer_request("BYE", 9, "z9hG4bKb", "");
     assert_eq!(s.handle_request(t0, &bye).unwrap().code, 200);
     assert_eq!(s.state(), CallState::Ended);
     assert!(events(&mut s).iter().any(|e| matches!(e, CallEvent::Ended { code: None, .. })));
@@ -295,10 +305,7 @@ fn our_2xx_to_a_reinvite_is_retransmitted_until_the_ack() {
     s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
     let _ = send(&mut s);
     let _ = events(&mut s);
-    let reinvite = "INVITE sip:1001@192.0.2.5:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKr\r\n\
-From: <sip:1002@pbx.test>;tag=rtag\r\nTo: <sip:1001@pbx.test>;tag=ctag\r\nCall-ID: call1@test\r\n\
-CSeq: 7 INVITE\r\nContact: <sip:1002@192.0.2.9:5060>\r\nContent-Type: application/sdp\r\nContent-Length: 5\r\n\r\nv=0\r\n";
-    let SipMessage::Request(reinvite) = SipMessage::parse(reinvite.as_bytes()).unwrap() else { panic!() };
+    let reinvite = peer_request("INVITE", 7, "z9hG4bKr", "v=0\r\n");
     assert!(s.handle_request(t0, &reinvite).is_none(), "answered once the SDP is ready");
     assert!(matches!(events(&mut s).as_slice(), [CallEvent::Reoffer { .. }]));
     s.answer_reinvite(Bytes::from_static(b"v=0 answer\r\n"));
