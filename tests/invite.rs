@@ -48,6 +48,17 @@ fn resp(req: &Request, code: u16, body: &'static [u8]) -> Response {
     r
 }
 
+/// `caller()` after its INVITE was answered and ACKed; returns the session and the INVITE.
+fn answered_caller(t0: Instant) -> (InviteSession, Request) {
+    let mut s = caller();
+    let inv = send(&mut s);
+    s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
+    let ack = send(&mut s);
+    assert_eq!(ack.method.to_string(), "ACK");
+    let _ = events(&mut s);
+    (s, inv)
+}
+
 /// A request from the other side (1002) inside the dialog of `caller()` once answered.
 fn peer_request(method: &str, cseq: u32, branch: &str, sdp: &str) -> Request {
     let body = if sdp.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
@@ -219,11 +230,7 @@ fn proxy_challenge_is_answered_once() {
 #[test]
 fn reinvite_glare_retries_after_the_owner_delay() {
     let t0 = Instant::now();
-    let mut s = caller();
-    let inv = send(&mut s);
-    s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
-    let _ack = send(&mut s);
-    let _ = events(&mut s);
+    let (mut s, _) = answered_caller(t0);
     s.reinvite(Bytes::from_static(b"v=0 sendonly\r\n"));
     let re = send(&mut s);
     assert_eq!(re.method.to_string(), "INVITE");
@@ -265,11 +272,7 @@ fn bye_from_the_other_side_ends_the_call() {
 #[test]
 fn late_2xx_of_the_initial_invite_is_not_taken_for_the_reinvite_answer() {
     let t0 = Instant::now();
-    let mut s = caller();
-    let inv = send(&mut s);
-    s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
-    let _ack = send(&mut s);
-    let _ = events(&mut s);
+    let (mut s, inv) = answered_caller(t0);
     s.reinvite(Bytes::from_static(b"v=0 sendonly\r\n"));
     let re = send(&mut s);
     // Our first ACK was lost: the initial 200 comes again while the re-INVITE is out.
@@ -300,11 +303,7 @@ fn callee_hanging_up_before_the_ack_waits_for_it() {
 #[test]
 fn our_2xx_to_a_reinvite_is_retransmitted_until_the_ack() {
     let t0 = Instant::now();
-    let mut s = caller();
-    let inv = send(&mut s);
-    s.handle_response(t0, &inv, &resp(&inv, 200, b"v=0\r\n"));
-    let _ = send(&mut s);
-    let _ = events(&mut s);
+    let (mut s, _) = answered_caller(t0);
     let reinvite = peer_request("INVITE", 7, "z9hG4bKr", "v=0\r\n");
     assert!(s.handle_request(t0, &reinvite).is_none(), "answered once the SDP is ready");
     assert!(matches!(events(&mut s).as_slice(), [CallEvent::Reoffer { .. }]));
