@@ -129,6 +129,35 @@ fn challenge_then_network_loss_republishes_full_state() {
 }
 
 #[test]
+fn server_back_retries_a_backed_off_publish_at_once() {
+    let t0 = Instant::now();
+    let mut p = publication();
+    p.publish(Bytes::from_static(b"<presence/>"));
+    let a = next(&mut p);
+    p.handle_response(t0, &a, &answer(&a, 200, Some("e1"), 600));
+    p.handle_network_lost(t0);
+    let mut t = t0;
+    // The server stays down: each retry fails and the backoff grows.
+    for _ in 0..5 {
+        t = p.poll_timeout().expect("a retry is scheduled");
+        p.handle_timeout(t);
+        let r = next(&mut p);
+        p.handle_no_response(t, &r, "Connection refused");
+    }
+    let waiting = p.poll_timeout().unwrap();
+    assert!(waiting - t >= Duration::from_secs(8), "backoff has grown: {:?}", waiting - t);
+    // A second loss report does not push the retry further out.
+    p.handle_network_lost(t);
+    assert_eq!(p.poll_timeout(), Some(waiting));
+    // The registrar answers again: the PUBLISH goes out now, not after the backoff.
+    p.handle_server_reachable(t);
+    assert_eq!(p.poll_timeout(), Some(t));
+    p.handle_timeout(t);
+    let r = next(&mut p);
+    assert_eq!(&r.body[..], b"<presence/>");
+}
+
+#[test]
 fn remove_while_the_first_publish_is_in_flight_still_removes() {
     let t0 = Instant::now();
     let mut p = publication();

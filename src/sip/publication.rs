@@ -226,10 +226,23 @@ impl Publication {
         if self.body.is_none() || self.removing {
             return;
         }
+        // Already waiting to retry: repeated losses must not push the retry further out.
+        if self.failures > 0 && !self.in_flight && self.timer.is_some() {
+            return;
+        }
         // The entity tag is kept: a server that lost the state answers 412, and the full
         // state then goes out afresh (no second publication is left behind).
         self.in_flight = false;
         self.backoff(now, None, "connection to the server lost".into());
+    }
+
+    /// The server answered again (e.g. a registration went through after a loss): a PUBLISH
+    /// waiting in backoff goes out now instead of after up to a minute, so the status is back
+    /// on the server as soon as it is.
+    pub fn handle_server_reachable(&mut self, now: Instant) {
+        if self.failures > 0 && !self.in_flight && !self.removing && self.body.is_some() && self.timer.is_some() {
+            self.timer = Some(now);
+        }
     }
 
     /// Refresh and retry timers.

@@ -627,6 +627,9 @@ impl UserAgent {
                     self.keepalive_at = Some(now + self.account.keepalive);
                 }
                 self.events.push_back(Event::Registered { aor, expires, contacts });
+                if let Some(p) = &mut self.publication {
+                    p.handle_server_reachable(now);
+                }
             }
             RegEvent::Failed { code, reason, retry_in } => {
                 if retry_in.is_none() {
