@@ -143,6 +143,20 @@ pub enum Event {
         /// Why, for `ended` (and for failures).
         reason: Option<String>,
     },
+    /// An incoming call was forwarded by our own rules (302 Moved Temporarily), before the
+    /// `ended` event of that call.
+    Forwarded {
+        /// Our id for the call.
+        id: String,
+        /// The caller.
+        remote: String,
+        /// Where the call was sent (SIP URI).
+        target: String,
+        /// `unconditional`, `user-busy` or `no-answer` (as in the Diversion header).
+        kind: String,
+        /// Why, in words (for the UI and the log).
+        reason: String,
+    },
     /// Media statistics of a call, sent when it ends.
     Media {
         /// The call.

@@ -153,6 +153,21 @@ impl InviteSession {
         s
     }
 
+    /// Like [`InviteSession::incoming`] but without the 180: the call is forwarded or
+    /// rejected at once, or [`InviteSession::ring`] follows.
+    pub fn incoming_unannounced(invite: &Request, contact: &str, tag: String, cfg: TimerConfig) -> Self {
+        let mut s = Self::incoming(invite, contact, tag, cfg);
+        s.responses.clear();
+        s
+    }
+
+    /// Sends 180 Ringing for an incoming call.
+    pub fn ring(&mut self) {
+        if self.state == CallState::Incoming {
+            self.respond(180, "Ringing", None);
+        }
+    }
+
     fn blank(
         role: Role,
         state: CallState,
@@ -247,6 +262,19 @@ impl InviteSession {
         }
         self.responses.push_back(r);
         self.end(Some(code), reason);
+    }
+
+    /// Forwards an incoming call: 302 Moved Temporarily with `target` as Contact and a
+    /// Diversion header (RFC 5806) naming us and why.
+    pub fn redirect(&mut self, target: &str, diversion: &str) {
+        if self.state != CallState::Incoming {
+            return;
+        }
+        let mut r = self.build_response(302, "Moved Temporarily", None);
+        r.headers.insert(Name::CONTACT, format!("<{target}>"));
+        r.headers.insert(super::message::name("Diversion"), diversion.to_string());
+        self.responses.push_back(r);
+        self.end(Some(302), "Moved Temporarily");
     }
 
     /// Hangs up: CANCEL before the answer, BYE after it.

@@ -2,6 +2,7 @@
 //! in-dialog requests, SDP offer/answer (RFC 3264) and the media plans the engine turns into
 //! RTP.
 
+use super::policy::{Disposition, IncomingCall, PolicyHandle, caller_number};
 use crate::api::Event;
 use crate::sdp::{self, Codec, Direction, LocalMedia, Negotiated, SessionDescription};
 use crate::sip::auth::Authenticator;
@@ -51,6 +52,11 @@ struct Call {
     held: bool,
     direction: &'static str,
     remote: String,
+    caller: String,
+    /// The reason our policy gave for forwarding or rejecting the call (reported at its end).
+    disposed: Option<String>,
+    /// When an unanswered incoming call counts as rung out (call forward no answer).
+    no_answer_at: Option<Instant>,
 }
 
 /// Every call of one account.
@@ -62,6 +68,10 @@ pub struct Calls {
     events: VecDeque<Event>,
     out_requests: VecDeque<(String, Request)>,
     out_responses: VecDeque<(ServerKey, Response)>,
+    policy: Option<PolicyHandle>,
+    /// Our own address of record (for Diversion).
+    aor: String,
+    domain: String,
 }
 
 /// Codecs the media layer can run (others are never offered or accepted).
@@ -80,7 +90,18 @@ impl Calls {
             events: VecDeque::new(),
             out_requests: VecDeque::new(),
             out_responses: VecDeque::new(),
+            policy: None,
+            aor: String::new(),
+            domain: String::new(),
         }
+    }
+
+    /// The forwarding rules that act on incoming calls; `aor` and `domain` are ours (for the
+    /// Diversion header and targets given as bare numbers).
+    pub fn set_policy(&mut self, policy: Option<PolicyHandle>, aor: &str, domain: &str) {
+        self.policy = policy;
+        self.aor = aor.to_string();
+        self.domain = domain.to_string();
     }
 
     fn local_media(&self, local: SocketAddr, id_seed: u64) -> LocalMedia {
@@ -108,17 +129,29 @@ impl Calls {
                 held: false,
                 direction: "out",
                 remote,
+                caller: String::new(),
+                disposed: None,
+                no_answer_at: None,
             },
         );
         self.report(&id, "calling", None, None);
         id
     }
 
-    /// A new INVITE outside any dialog, received through server transaction `key`.
-    pub fn incoming(&mut self, invite: &Request, key: ServerKey, contact: &str, tag: String, cfg: TimerConfig) {
+    /// A new INVITE outside any dialog, received through server transaction `key`: the
+    /// policy (forwarding rules) decides whether it rings, is forwarded or rejected.
+    pub fn incoming(
+        &mut self,
+        now: Instant,
+        invite: &Request,
+        key: ServerKey,
+        contact: &str,
+        tag: String,
+        cfg: TimerConfig,
+    ) {
         let id = format!("c{}", self.next);
         self.next += 1;
-        let session = InviteSession::incoming(invite, contact, tag, cfg);
+        let session = InviteSession::incoming_unannounced(invite, contact, tag, cfg);
         let remote = invite
             .from_addr()
             .map(|a| match a.display {
@@ -138,10 +171,65 @@ impl Calls {
                 media_on: false,
                 held: false,
                 direction: "in",
-                remote,
+                remote: remote.clone(),
+                caller: caller_number(invite),
+                disposed: None,
+                no_answer_at: None,
             },
         );
-        self.report(&id, "ringing", None, None);
+        let busy = self.calls.values().filter(|c| c.session.state() != CallState::Ended).count() > 1;
+        match self.consult(&id, busy, false) {
+            Disposition::Ring => {
+                let timeout = self.policy.as_ref().and_then(|p| p.0.ring_timeout());
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.no_answer_at = timeout.map(|t| now + t);
+                    c.session.ring();
+                }
+                self.report(&id, "ringing", None, None);
+            }
+            d => self.dispose(&id, d),
+        }
+    }
+
+    fn consult(&self, id: &str, busy: bool, rung_out: bool) -> Disposition {
+        let (Some(p), Some(c)) = (&self.policy, self.calls.get(id)) else { return Disposition::Ring };
+        let call = IncomingCall { caller: c.caller.clone(), remote: c.remote.clone(), busy, rung_out };
+        p.0.decide(&call)
+    }
+
+    /// Forwards (302 with Diversion) or rejects an incoming call as the policy decided.
+    fn dispose(&mut self, id: &str, d: Disposition) {
+        let Some(c) = self.calls.get_mut(id) else { return };
+        match d {
+            Disposition::Ring => {}
+            Disposition::Forward { target, kind, reason } => {
+                let uri = if target.contains(':') { target.clone() } else { format!("sip:{target}@{}", self.domain) };
+                let diversion = format!("<{}>;reason={};counter=1", self.aor, kind.diversion_reason());
+                tracing::info!(call = id, %reason, "forwarding the call");
+                c.session.redirect(&uri, &diversion);
+                c.disposed = Some(reason.clone());
+                self.events.push_back(Event::Forwarded {
+                    id: id.to_string(),
+                    remote: c.remote.clone(),
+                    target: uri,
+                    kind: kind.diversion_reason().to_string(),
+                    reason,
+                });
+            }
+            Disposition::Reject { code, reason } => {
+                tracing::info!(call = id, code, %reason, "rejecting the call");
+                let phrase = if code == 486 {
+                    "Busy Here"
+                } else if code == 480 {
+                    "Temporarily Unavailable"
+                } else {
+                    "Decline"
+                };
+                c.session.reject(code, phrase, None);
+                c.disposed = Some(reason);
+            }
+        }
+        self.drain(id);
     }
 
     /// Answers an incoming call with media on `local`; 488 when no codec is in common.
@@ -259,8 +347,25 @@ impl Calls {
         }
     }
 
-    /// Timers of every call.
+    /// Timers of every call (and the ring timeout of call forward no answer).
     pub fn handle_timeout(&mut self, now: Instant) {
+        let rung_out: Vec<String> = self
+            .calls
+            .iter_mut()
+            .filter(|(_, c)| c.no_answer_at.is_some_and(|t| t <= now))
+            .map(|(id, c)| {
+                c.no_answer_at = None;
+                id.clone()
+            })
+            .collect();
+        for id in rung_out {
+            if self.calls.get(&id).is_some_and(|c| c.session.state() == CallState::Incoming) {
+                let busy = self.calls.len() > 1;
+                if let d @ Disposition::Forward { .. } = self.consult(&id, busy, true) {
+                    self.dispose(&id, d);
+                }
+            }
+        }
         let due: Vec<String> = self
             .calls
             .iter()
@@ -277,7 +382,7 @@ impl Calls {
 
     /// The earliest timer of any call.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.calls.values().filter_map(|c| c.session.poll_timeout()).min()
+        self.calls.values().flat_map(|c| [c.session.poll_timeout(), c.no_answer_at]).flatten().min()
     }
 
     /// Drains every call (after a command).
@@ -424,6 +529,7 @@ impl Calls {
                 if media_on {
                     self.media.push_back(MediaAction::Stop { id: id.to_string() });
                 }
+                let reason = self.calls.get(id).and_then(|c| c.disposed.clone()).unwrap_or(reason);
                 self.report(id, "ended", code, Some(reason));
                 // Keep the session a little for retransmissions? The server transaction
                 // layer absorbs them; the call itself is done.

@@ -13,6 +13,7 @@
 
 pub mod calls;
 pub mod lamps;
+pub mod policy;
 
 use crate::api::Event;
 use crate::presence::publish::build_pidf;
@@ -167,6 +168,12 @@ impl UserAgent {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
+    }
+
+    /// The forwarding rules that act on incoming calls (DND, CFU, CFB, CFNA), or none.
+    pub fn set_policy(&mut self, policy: Option<policy::PolicyHandle>) {
+        let aor = self.account.aor();
+        self.calls.set_policy(policy, &aor, &self.account.domain);
     }
 
     /// The address of record.
@@ -345,7 +352,7 @@ impl UserAgent {
                 {
                     let tag = random_token(&mut self.rng, 10);
                     let contact = contact_uri(&self.account.user, &self.public, self.server.transport);
-                    self.calls.incoming(&request, key, &contact, tag, self.txl.timer_config());
+                    self.calls.incoming(now, &request, key, &contact, tag, self.txl.timer_config());
                     self.calls.drain_all();
                 }
                 Incoming::Request { key, request, .. } if self.calls.handle_request(now, &request, key.clone()) => {}
