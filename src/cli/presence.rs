@@ -1,10 +1,14 @@
 //! `lampboard presence set available|away|chat|dnd|unavailable|custom [--note TEXT]
-//! [--duration SECS]`: publishes our own status (PUBLISH, RFC 3903).
+//! [--duration SECS] [--via publish,feature-codes]`: sets our own status on every backend
+//! named — PUBLISH (RFC 3903) and/or the PBX's presence feature code (`*48` + the status
+//! digit as RFC 4733 DTMF).
 
 use super::{AccountArgs, prepare, session};
 use crate::api::{Command, Event};
 use crate::presence::status::UserStatus;
+use crate::ua::feature_codes::{FeatureAction, FeatureCall, FeatureCodes, FeatureOutcome};
 use clap::{Args, Subcommand};
+use std::time::{Duration, Instant};
 
 /// `lampboard presence …`.
 #[derive(Debug, Subcommand)]
@@ -25,6 +29,16 @@ pub struct SetArgs {
     /// the status is published once and stays on the server until it expires.
     #[arg(long)]
     pub duration: Option<u64>,
+    /// Where the status goes: `publish` (PUBLISH to a presence server), `feature-codes`
+    /// (dial the PBX's presence code and send the status digit); comma-separated for several.
+    #[arg(long, value_delimiter = ',', default_value = "publish")]
+    pub via: Vec<String>,
+    /// The PBX's presence feature code (UCM default `*48`).
+    #[arg(long, default_value = "*48")]
+    pub presence_code: String,
+    /// How long the PBX's prompt plays before the digit is sent, in milliseconds.
+    #[arg(long, default_value_t = 1500)]
+    pub prompt_ms: u64,
     /// Account options.
     #[command(flatten)]
     pub account: AccountArgs,
@@ -60,32 +74,120 @@ pub fn run(action: &PresenceAction) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    for v in &args.via {
+        if !matches!(v.as_str(), "publish" | "feature-codes") {
+            eprintln!("lampboard: unknown --via {v:?} (publish, feature-codes)");
+            return super::EXIT_USAGE;
+        }
+    }
+    let publish = args.via.iter().any(|v| v == "publish");
+    let codes = FeatureCodes { presence: args.presence_code.clone(), ..Default::default() };
+    let plan = match UserStatus::parse(&args.status, args.note.as_deref()) {
+        Some(s) if args.via.iter().any(|v| v == "feature-codes") => Some(codes.plan(&FeatureAction::Presence(s))),
+        _ => None,
+    };
     // A status left on the server by an earlier run is modified, not duplicated.
     let state = etag_file(&cfg.account.aor());
     let etag = state.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).map(|s| s.trim().to_string());
-    let set = Command::SetPresence { status: args.status.clone(), note: args.note.clone(), etag };
+    let mut initial = Vec::new();
+    if publish {
+        initial.push(Command::SetPresence { status: args.status.clone(), note: args.note.clone(), etag });
+    }
     let hold = args.duration.is_some();
     let ctl = session::Control { keep_presence: !hold, ..Default::default() };
-    session::run(cfg, vec![set], args.duration, ctl, move |ev, ctl| match ev {
-        Event::Published { etag, .. } => {
+    let prompt = Duration::from_millis(args.prompt_ms);
+    let start_at_once = !cfg.register_on_start;
+    // Each backend reports; the run succeeds when every one of them did.
+    let mut published = !publish;
+    let coded = plan.is_none();
+    let finish = |published: bool, coded: bool, ctl: &mut session::Control| {
+        if published && coded {
             ctl.ok = true;
-            if let (Some(path), Some(tag)) = (&state, etag) {
-                let _ = path.parent().map(std::fs::create_dir_all);
-                if let Err(e) = std::fs::write(path, tag) {
-                    tracing::warn!(%e, "cannot remember the entity tag");
-                }
-            }
             if !hold {
                 ctl.stop = true;
             }
         }
-        Event::Unpublished { .. } => {
-            if let Some(path) = &state {
-                let _ = std::fs::remove_file(path);
-            }
+    };
+    let start = |plan: &mut Option<_>, call: &mut Option<FeatureCall>, ctl: &mut session::Control| {
+        if let Some(p) = plan.take() {
+            let mut c =
+                FeatureCall::start(Instant::now(), p, prompt, Duration::from_millis(800), Duration::from_secs(30));
+            ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
+            *call = Some(c);
         }
-        Event::PublishFailed { reason, retry_in_ms: None, .. } => ctl.fail(format!("publishing failed: {reason}")),
-        Event::PublishFailed { reason, .. } if !hold => ctl.fail(format!("publishing failed: {reason}")),
-        _ => {}
-    })
+    };
+    // (the call in progress, the plan not started yet, whether the code went through)
+    let call_cell = std::cell::RefCell::new((None::<FeatureCall>, plan, coded));
+    session::run_ticking(
+        cfg,
+        initial,
+        args.duration,
+        ctl,
+        |ev, ctl| {
+            let (call, plan, coded) = &mut *call_cell.borrow_mut();
+            match ev {
+                Event::Registered { .. } => start(plan, call, ctl),
+                Event::Published { etag, .. } => {
+                    published = true;
+                    if let (Some(path), Some(tag)) = (&state, etag) {
+                        let _ = path.parent().map(std::fs::create_dir_all);
+                        if let Err(e) = std::fs::write(path, tag) {
+                            tracing::warn!(%e, "cannot remember the entity tag");
+                        }
+                    }
+                }
+                Event::Unpublished { .. } => {
+                    if let Some(path) = &state {
+                        let _ = std::fs::remove_file(path);
+                    }
+                }
+                Event::PublishFailed { reason, retry_in_ms: None, .. } => {
+                    ctl.fail(format!("publishing failed: {reason}"))
+                }
+                Event::PublishFailed { reason, .. } if !hold => ctl.fail(format!("publishing failed: {reason}")),
+                _ => {}
+            }
+            if let Some(c) = call.as_mut() {
+                c.handle_event(Instant::now(), ev);
+                ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
+                if let Some(outcome) = c.outcome().cloned() {
+                    report_feature_call(c, &outcome);
+                    *call = None;
+                    match outcome {
+                        FeatureOutcome::Done => *coded = true,
+                        FeatureOutcome::Failed(why) => ctl.fail(format!("the presence feature code failed: {why}")),
+                    }
+                }
+            }
+            finish(published, *coded, ctl);
+        },
+        |now, ctl| {
+            let (call, plan, _) = &mut *call_cell.borrow_mut();
+            if start_at_once {
+                start(plan, call, ctl);
+            }
+            if let Some(c) = call.as_mut()
+                && c.poll_timeout().is_some_and(|t| t <= now)
+            {
+                c.handle_timeout(now);
+                ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
+            }
+        },
+    )
+}
+
+/// Prints the outcome of a feature-code call as one JSON line.
+fn report_feature_call(c: &FeatureCall, outcome: &FeatureOutcome) {
+    let (result, reason) = match outcome {
+        FeatureOutcome::Done => ("done", None),
+        FeatureOutcome::Failed(why) => ("failed", Some(why.as_str())),
+    };
+    let line = serde_json::json!({
+        "event": "feature_code",
+        "dial": c.plan().dial,
+        "dtmf": c.plan().dtmf,
+        "result": result,
+        "reason": reason,
+    });
+    println!("{line}");
 }

@@ -45,8 +45,20 @@ pub fn run(
     cfg: EngineConfig,
     initial: Vec<Command>,
     duration: Option<u64>,
+    ctl: Control,
+    on_event: impl FnMut(&Event, &mut Control),
+) -> i32 {
+    run_ticking(cfg, initial, duration, ctl, on_event, |_, _| {})
+}
+
+/// Like [`run`], with `on_tick` called at least every 100 ms (for scripted timing).
+pub fn run_ticking(
+    cfg: EngineConfig,
+    initial: Vec<Command>,
+    duration: Option<u64>,
     mut ctl: Control,
     mut on_event: impl FnMut(&Event, &mut Control),
+    mut on_tick: impl FnMut(Instant, &mut Control),
 ) -> i32 {
     let handle = match engine::spawn(cfg, Arc::new(|| {})) {
         Ok(h) => h,
@@ -73,6 +85,7 @@ pub fn run(
                 ctl.stop = true;
             }
         }
+        on_tick(Instant::now(), &mut ctl);
         for c in ctl.send.drain(..) {
             handle.send(c);
         }
@@ -80,7 +93,7 @@ pub fn run(
             stopping = true;
             handle.send(if ctl.keep_presence { Command::ShutdownKeepingPresence } else { Command::Shutdown });
         }
-        let ev = match handle.events.recv_timeout(Duration::from_millis(100)) {
+        let ev = match handle.events.recv_timeout(Duration::from_millis(50)) {
             Ok(ev) => ev,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,

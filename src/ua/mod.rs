@@ -12,6 +12,7 @@
 //! the RNG is seeded by the caller, so every scenario can run on a virtual clock.
 
 pub mod calls;
+pub mod feature_codes;
 pub mod lamps;
 pub mod policy;
 
@@ -251,8 +252,12 @@ impl UserAgent {
     /// Calls `target` (an extension in our domain, a number, or a SIP URI) with media on
     /// `local_rtp`; returns the call id.
     pub fn dial(&mut self, now: Instant, target: &str, local_rtp: SocketAddr) -> String {
-        let remote_uri =
-            if target.contains(':') { target.to_string() } else { format!("sip:{target}@{}", self.account.domain) };
+        // `#` is not allowed in a SIP user part (RFC 3261 §25.1): codes such as `#72` go escaped.
+        let remote_uri = if target.contains(':') {
+            target.to_string()
+        } else {
+            format!("sip:{}@{}", target.replace('#', "%23"), self.account.domain)
+        };
         let o = Outgoing {
             local_uri: self.aor(),
             remote_uri,

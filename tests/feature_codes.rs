@@ -1,0 +1,92 @@
+//! The feature-code backend against real peers on loopback: `lampboard presence set …
+//! --via feature-codes` dials the PBX's presence code — here routed by Kamailio to baresip,
+//! which stands in for the PBX's voice menu: it answers, plays a prompt tone and logs the RFC
+//! 4733 digits it receives — and the digit heard is the one of the chosen status (UCM order:
+//! 1 Unavailable, 2 Available, 3 Away, 4 Chat, 5 DND, 6 Custom).
+
+mod common;
+
+use common::{Kamailio, account_cmd};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+fn testbed(script: &str) -> Command {
+    let mut c = Command::new("bash");
+    c.arg(format!("{}/tests/testbed/{script}", env!("CARGO_MANIFEST_DIR")));
+    c
+}
+
+struct Baresip(std::path::PathBuf);
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = testbed("baresip.sh").args(["stop", self.0.to_str().unwrap()]).output();
+    }
+}
+
+/// baresip as the PBX's voice menu: answers at once and plays a prompt.
+fn voice_menu(k: &Kamailio, dir: &Path, ext: &str, prompt: &Path) -> Baresip {
+    let st = testbed("tone.sh").args([prompt.to_str().unwrap(), "440", "30", "8000"]).output().unwrap();
+    assert!(st.status.success(), "tone.sh: {}", String::from_utf8_lossy(&st.stderr));
+    let out = testbed("baresip.sh")
+        .args(["start", dir.to_str().unwrap(), ext, &k.password(ext), &k.sip_port.to_string()])
+        .env("KAMAILIO_RUNDIR", k.dir())
+        .env("PLAY", prompt)
+        .output()
+        .expect("baresip.sh (tests/testbed/install-deps.sh installs baresip)");
+    assert!(out.status.success(), "baresip start: {}", String::from_utf8_lossy(&out.stderr));
+    Baresip(dir.to_path_buf())
+}
+
+/// The digits baresip logged as received (RFC 4733 events, one per end of event), in order.
+fn digits_received(dir: &Path) -> String {
+    let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
+    log.lines()
+        .filter(|l| l.starts_with("received event: '") && l.ends_with("(end=1)"))
+        .filter_map(|l| l.chars().nth("received event: '".len()))
+        .collect()
+}
+
+#[test]
+fn presence_feature_code_sends_the_status_digit() {
+    let k = Kamailio::start(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("menu");
+    let _menu = voice_menu(&k, &dir, "1948", &tmp.path().join("prompt.wav"));
+    for (status, note, digit) in [("away", None, "3"), ("custom", Some("InMeeting"), "6")] {
+        let mut c = account_cmd(&k, &["presence", "set", status, "--via", "feature-codes"], "1947");
+        c.args(["--presence-code", "1948", "--prompt-ms", "1000"]);
+        if let Some(n) = note {
+            c.args(["--note", n]);
+        }
+        let out = c.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        let line: serde_json::Value = stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .find(|v: &serde_json::Value| v["event"] == "feature_code")
+            .unwrap_or_else(|| panic!("a feature_code line: {stdout}"));
+        assert_eq!(line["result"], "done", "{line}");
+        assert_eq!(line["dial"], "1948");
+        assert_eq!(line["dtmf"], digit);
+        assert!(!stdout.contains("\"event\":\"published\""), "feature codes only: no PUBLISH");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let got = digits_received(&dir);
+    let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(40).collect();
+    assert_eq!(got, "36", "baresip heard the status digits: {got:?}\n{tail:#?}");
+}
+
+#[test]
+fn feature_code_to_nobody_fails_with_the_reason() {
+    let k = Kamailio::start(&[]);
+    let mut c = account_cmd(&k, &["presence", "set", "dnd", "--via", "feature-codes"], "1949");
+    c.args(["--presence-code", "1999"]);
+    let out = c.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("\"event\":\"feature_code\"") && stdout.contains("\"result\":\"failed\""), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("feature code failed"));
+}
