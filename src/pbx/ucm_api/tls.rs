@@ -34,16 +34,13 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, Ucm
 }
 
 /// The certificate problem behind a connection error, when there is one: looks for a
-/// `rustls::Error` along the error's sources (including inside `std::io::Error`s).
+/// `rustls::Error` along the error's sources, looking inside (nested) `std::io::Error`s too.
 pub fn certificate_problem(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     // Bounded: error chains are short; stop after 16 links whatever happens.
     for _ in 0..16 {
         let e = cur?;
-        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
-            e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()?.downcast_ref::<rustls::Error>())
-        });
-        match tls {
+        match e.downcast_ref::<rustls::Error>() {
             Some(rustls::Error::InvalidCertificate(why)) => return Some(describe(why)),
             Some(
                 other @ (rustls::Error::NoCertificatesPresented
@@ -53,7 +50,11 @@ pub fn certificate_problem(err: &(dyn std::error::Error + 'static)) -> Option<St
             Some(_) => return None,
             None => {}
         }
-        cur = e.source();
+        // `io::Error::source` skips the wrapped error itself; `get_ref` gives it.
+        cur = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
     None
 }
