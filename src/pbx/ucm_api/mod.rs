@@ -2,7 +2,8 @@
 //! [`UcmAccountSettings`], the per-status forwarding, DND and whitelists) on the UCM, and reads
 //! it back (PRESENCE.md §2 and §5).
 //!
-//! * [`model`]: the UCM's own field names and values as typed Rust (neutral: no Lampboard rules);
+//! * [`model`] and [`forwarding`]: the UCM's own field names and values as typed Rust (neutral:
+//!   no Lampboard rules);
 //! * [`protocol`]: sans-IO request bodies, the md5 login token, answer and error-code reading;
 //! * [`client`]: the async [`UcmClient`] on reqwest (rustls; certificate verification always on);
 //! * [`apply_status`]: one call for `lampboard presence set --via ucm-api`.
@@ -10,6 +11,7 @@
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod forwarding;
 pub mod model;
 pub mod protocol;
 mod tls;
@@ -17,10 +19,8 @@ mod tls;
 pub use client::{UcmClient, UpdateOutcome};
 pub use config::UcmConfig;
 pub use error::UcmError;
-pub use model::{
-    PresenceListField, UcmAccountSettings, UcmDestinationType, UcmForward, UcmPresenceStatus, UcmStatusForwarding,
-    UcmTimeType,
-};
+pub use forwarding::{UcmDestinationType, UcmForward, UcmStatusForwarding, UcmTimeType};
+pub use model::{PresenceListField, UcmAccountSettings, UcmPresenceStatus};
 
 use crate::presence::status::UserStatus;
 
