@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod engine;
 pub mod media;
+pub mod pbx;
 pub mod presence;
 pub mod sdp;
 pub mod sip;
