@@ -332,3 +332,36 @@ async fn the_double_checks_request_shapes() {
     list.as_array_mut().unwrap().pop();
     assert_eq!(upd(json!({"sip_presence_settings": list})), -15, "the whole list is required");
 }
+
+/// The CLI contract: `lampboard presence set dnd --via ucm-api` sets and reads back the status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_presence_set_via_ucm_api() {
+    let d = double_with_1001().await;
+    let run = |status: &'static str, password: &'static str| {
+        let url = d.url.clone();
+        let ca = d.ca_file.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_lampboard"))
+                .args(["presence", "set", status, "--via", "ucm-api", "--ucm-url", &url, "--ucm-user", USER])
+                .arg("--ucm-ca-file")
+                .arg(&ca)
+                .args(["--server", "127.0.0.1:9", "--user", "1001"])
+                .env("LAMPBOARD_UCM_PASSWORD", password)
+                .env_remove("LAMPBOARD_PASSWORD")
+                .output()
+                .unwrap()
+        })
+    };
+    let out = run("dnd", PASSWORD).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(v["event"], "ucm_applied");
+    assert_eq!(v["status"], "dnd");
+    assert_eq!(d.account("1001").unwrap()["presence_status"], "dnd");
+    // A wrong API password: a clear failure, exit 3, nothing changed.
+    let out = run("away", "wrong").await.unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"event\":\"ucm_failed\""));
+    assert_eq!(d.account("1001").unwrap()["presence_status"], "dnd");
+}

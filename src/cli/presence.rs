@@ -5,6 +5,7 @@
 
 use super::{AccountArgs, prepare, session};
 use crate::api::{Command, Event};
+use crate::pbx::ucm_api::{UcmConfig, apply_status};
 use crate::presence::status::UserStatus;
 use crate::ua::feature_codes::{FeatureAction, FeatureCall, FeatureCodes, FeatureOutcome};
 use clap::{Args, Subcommand};
@@ -39,6 +40,16 @@ pub struct SetArgs {
     /// How long the PBX's prompt plays before the digit is sent, in milliseconds.
     #[arg(long, default_value_t = 1500)]
     pub prompt_ms: u64,
+    /// The UCM HTTPS API (`--via ucm-api`): a host (→ `https://HOST:8089/api`) or a URL. The
+    /// API password comes from `LAMPBOARD_UCM_PASSWORD`.
+    #[arg(long)]
+    pub ucm_url: Option<String>,
+    /// The UCM API user.
+    #[arg(long, default_value = "cdrapi")]
+    pub ucm_user: String,
+    /// Extra CA certificate(s) to trust for the UCM API (PEM).
+    #[arg(long)]
+    pub ucm_ca_file: Option<std::path::PathBuf>,
     /// Account options.
     #[command(flatten)]
     pub account: AccountArgs,
@@ -70,16 +81,22 @@ pub fn run(action: &PresenceAction) -> i32 {
         eprintln!("lampboard: unknown status {:?} (available, away, chat, dnd, unavailable, custom)", args.status);
         return super::EXIT_USAGE;
     }
+    for v in &args.via {
+        if !matches!(v.as_str(), "publish" | "feature-codes" | "ucm-api") {
+            eprintln!("lampboard: unknown --via {v:?} (publish, feature-codes, ucm-api)");
+            return super::EXIT_USAGE;
+        }
+    }
+    if args.via.iter().any(|v| v == "ucm-api") {
+        let code = via_ucm_api(args);
+        if code != 0 || args.via.iter().all(|v| v == "ucm-api") {
+            return code;
+        }
+    }
     let cfg = match prepare(&args.account) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    for v in &args.via {
-        if !matches!(v.as_str(), "publish" | "feature-codes") {
-            eprintln!("lampboard: unknown --via {v:?} (publish, feature-codes)");
-            return super::EXIT_USAGE;
-        }
-    }
     let publish = args.via.iter().any(|v| v == "publish");
     let codes = FeatureCodes { presence: args.presence_code.clone(), ..Default::default() };
     let plan = match UserStatus::parse(&args.status, args.note.as_deref()) {
@@ -174,6 +191,49 @@ pub fn run(action: &PresenceAction) -> i32 {
             }
         },
     )
+}
+
+/// Sets the status through the UCM HTTPS API and reads it back; prints
+/// `{"event":"ucm_applied",…}` or `{"event":"ucm_failed",…}`.
+fn via_ucm_api(args: &SetArgs) -> i32 {
+    let Some(url) = &args.ucm_url else {
+        eprintln!("lampboard: --via ucm-api needs --ucm-url HOST_OR_URL");
+        return super::EXIT_USAGE;
+    };
+    let cfg = match UcmConfig::from_env(&UcmConfig::url_for(url), &args.ucm_user, args.ucm_ca_file.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("lampboard: {e}");
+            return super::EXIT_USAGE;
+        }
+    };
+    let Some(status) = UserStatus::parse(&args.status, args.note.as_deref()) else { return super::EXIT_USAGE };
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lampboard: cannot start the runtime: {e}");
+            return super::EXIT_FAILURE;
+        }
+    };
+    let ext = args.account.user.clone();
+    match rt.block_on(apply_status(&cfg, &ext, &status, args.note.as_deref())) {
+        Ok(a) => {
+            let line = serde_json::json!({
+                "event": "ucm_applied",
+                "extension": a.extension,
+                "status": a.status.as_str(),
+                "label": a.status.label(),
+                "applied_changes": a.applied_changes,
+            });
+            println!("{line}");
+            0
+        }
+        Err(e) => {
+            println!("{}", serde_json::json!({"event": "ucm_failed", "extension": ext, "reason": e.to_string()}));
+            eprintln!("lampboard: the UCM API failed: {e}");
+            super::EXIT_FAILURE
+        }
+    }
 }
 
 /// Prints the outcome of a feature-code call as one JSON line.
