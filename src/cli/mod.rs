@@ -153,6 +153,7 @@ impl AccountArgs {
             timers: TimerConfig::default(),
             register_on_start: !self.no_register,
             audio: Default::default(),
+            policy: None,
         })
     }
 }

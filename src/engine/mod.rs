@@ -47,6 +47,8 @@ pub struct EngineConfig {
     pub register_on_start: bool,
     /// What calls play and record (files or silence; sound devices come later).
     pub audio: media::AudioFiles,
+    /// The forwarding rules acting on incoming calls (none: every call rings).
+    pub policy: Option<crate::ua::policy::PolicyHandle>,
 }
 
 /// Called after every batch of events (the GUI passes `ctx.request_repaint`).
@@ -129,6 +131,7 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
     // A failure here is reported by the first send, which tries again.
     let local = net.connect().await.unwrap_or_else(|_| unspecified(net.dest.addr));
     let mut ua = UserAgent::new(cfg.account.clone(), net.dest, local, cfg.timers, seed());
+    ua.set_policy(cfg.policy.clone());
     let start = std::time::Instant::now();
     // Maps tokio's clock (pausable in tests) onto the std Instants the core uses.
     let t0 = Instant::now();
