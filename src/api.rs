@@ -69,6 +69,29 @@ pub enum Command {
         /// Digits 0-9, *, #, A-D.
         digits: String,
     },
+    /// Transfer a call: blind to `target` (number or SIP URI), or — with `consult` — attended:
+    /// the other side of `call` is connected to the other side of the consult call.
+    Transfer {
+        /// The call to transfer.
+        call: String,
+        /// Where to (ignored when `consult` is given).
+        #[serde(default)]
+        target: String,
+        /// The consult call of an attended transfer.
+        #[serde(default)]
+        consult: Option<String>,
+    },
+    /// Pick up a colleague's ringing call (INVITE with Replaces from dialog-info, else the
+    /// PBX's pickup code + extension).
+    Pickup {
+        /// The colleague's extension (as watched).
+        ext: String,
+    },
+    /// Park a call with the PBX's in-call park code (UCM `#72`).
+    Park {
+        /// The call.
+        call: String,
+    },
     /// Set our own status (published with PUBLISH for now).
     SetPresence {
         /// available, away, chat, dnd, unavailable or custom.
@@ -156,6 +179,19 @@ pub enum Event {
         kind: String,
         /// Why, in words (for the UI and the log).
         reason: String,
+    },
+    /// A transfer's progress: `requested` (the other side asks us to call `target`),
+    /// `accepted`, `trying`, `done` (the transferee reached the target; our call ends) or
+    /// `failed` (with the code; our call stays).
+    Transfer {
+        /// The call being transferred.
+        id: String,
+        /// requested, accepted, trying, done or failed.
+        state: String,
+        /// The transfer target (SIP URI).
+        target: String,
+        /// The SIP status behind the state, if any.
+        code: Option<u16>,
     },
     /// Media statistics of a call, sent when it ends.
     Media {

@@ -15,6 +15,7 @@ fn auth() -> Authenticator {
 
 fn caller() -> InviteSession {
     let o = Outgoing {
+        extra_headers: Vec::new(),
         local_uri: "sip:1001@pbx.test".into(),
         remote_uri: "sip:1002@pbx.test".into(),
         contact: "sip:1001@192.0.2.5:5070".into(),

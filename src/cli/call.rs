@@ -30,6 +30,16 @@ pub struct CallArgs {
     /// DTMF digits to send once answered (RFC 4733).
     #[arg(long)]
     pub dtmf: Option<String>,
+    /// Blind-transfer the answered call to this number or SIP URI (REFER); the run succeeds
+    /// when the transfer is done.
+    #[arg(long)]
+    pub transfer: Option<String>,
+    /// Seconds between the answer and the transfer.
+    #[arg(long, default_value_t = 1)]
+    pub transfer_after: u64,
+    /// Park the answered call with the PBX's park code (sent as DTMF) after this many seconds.
+    #[arg(long)]
+    pub park_after: Option<u64>,
     /// Audio files.
     #[command(flatten)]
     pub audio: AudioArgs,
@@ -73,6 +83,10 @@ pub fn call(args: &CallArgs) -> i32 {
     let ctl = session::Control::default();
     let duration = args.duration;
     let dtmf = args.dtmf.clone();
+    let transfer = args.transfer.clone();
+    let transfer_after = args.transfer_after;
+    let park_after = args.park_after;
+    let mut transfer_done = transfer.is_none();
     let mut answered_at: Option<Instant> = None;
     let mut call_id = String::new();
     let mut media_seen = false;
@@ -87,14 +101,23 @@ pub fn call(args: &CallArgs) -> i32 {
                         if let Some(d) = &dtmf {
                             ctl.send.push(Command::SendDtmf { call: id.clone(), digits: d.clone() });
                         }
-                        if let Some(secs) = duration {
+                        if let Some(t) = &transfer {
+                            ctl.deadline = Some(Instant::now() + Duration::from_secs(transfer_after));
+                            ctl.on_deadline =
+                                vec![Command::Transfer { call: id.clone(), target: t.clone(), consult: None }];
+                        } else if let Some(secs) = park_after {
+                            ctl.deadline = Some(Instant::now() + Duration::from_secs(secs));
+                            ctl.on_deadline = vec![Command::Park { call: id.clone() }];
+                        } else if let Some(secs) = duration {
                             ctl.deadline = Some(Instant::now() + Duration::from_secs(secs));
                             ctl.on_deadline = vec![Command::Hangup { call: id.clone() }];
                         }
                     }
                     "ended" => {
                         ended = true;
-                        if answered_at.is_some() {
+                        if answered_at.is_some() && !transfer_done {
+                            ctl.fail("the call ended before the transfer was done".into());
+                        } else if answered_at.is_some() {
                             ctl.ok = true;
                         } else {
                             let why = reason.clone().unwrap_or_default();
@@ -115,6 +138,11 @@ pub fn call(args: &CallArgs) -> i32 {
                     _ => {}
                 }
             }
+            Event::Transfer { state, code, .. } => match state.as_str() {
+                "done" => transfer_done = true,
+                "failed" => ctl.fail(format!("transfer failed: {}", code.map(|c| c.to_string()).unwrap_or_default())),
+                _ => {}
+            },
             Event::Media { .. } => {
                 media_seen = true;
                 if ended {

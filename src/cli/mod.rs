@@ -130,6 +130,7 @@ impl AccountArgs {
     pub fn engine_config(&self, password: String) -> Result<EngineConfig, String> {
         let spec = engine::dns::ServerSpec::parse(&self.server)?;
         let account = AccountConfig {
+            feature_codes: Default::default(),
             user: self.user.clone(),
             domain: self.domain.clone().unwrap_or_else(|| spec.uri_host()),
             auth_user: self.auth_user.clone(),

@@ -144,6 +144,18 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
     let mut rtp: std::collections::HashMap<String, RtpSlot> = std::collections::HashMap::new();
     let mut finishing = Vec::new();
     loop {
+        // Calls the core started itself (pickup, being transferred, Replaces) get their
+        // RTP socket here.
+        while let Some(b) = ua.poll_bind() {
+            match bind_rtp(local_ip(&ua)).await {
+                Ok(sock) => {
+                    let local = sock.local_addr().unwrap_or_else(|_| unspecified(net.dest.addr));
+                    let id = ua.complete_bind(now(), b, local);
+                    rtp.insert(id, RtpSlot::Bound(sock));
+                }
+                Err(e) => sink.emit(Event::NetworkError { reason: format!("no RTP socket: {e}") }),
+            }
+        }
         net.drain(&mut ua, sink, now()).await;
         run_media_actions(&mut ua, &mut rtp, &mut finishing, &cfg.audio, sink);
         if let Some(by) = shutdown_by
@@ -182,6 +194,12 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                 Some(Command::Hold { call }) => ua.call_action(now(), &call, CallAction::Hold),
                 Some(Command::Resume { call }) => ua.call_action(now(), &call, CallAction::Resume),
                 Some(Command::SendDtmf { call, digits }) => ua.call_action(now(), &call, CallAction::Dtmf(digits)),
+                Some(Command::Transfer { call, target, consult }) => match consult {
+                    Some(k) => ua.attended_transfer(now(), &call, &k),
+                    None => ua.transfer(now(), &call, &target),
+                },
+                Some(Command::Pickup { ext }) => ua.pickup(&ext),
+                Some(Command::Park { call }) => ua.park(now(), &call),
                 Some(Command::SetPresence { status, note, etag }) => {
                     match UserStatus::parse(&status, note.as_deref()) {
                         Some(s) => ua.set_presence(now(), s, note.as_deref(), etag),

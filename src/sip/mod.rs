@@ -8,6 +8,7 @@ pub mod dialog;
 pub mod invite;
 pub mod message;
 pub mod publication;
+pub mod refer;
 pub mod registration;
 pub mod subscription;
 pub mod transaction;

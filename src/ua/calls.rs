@@ -41,37 +41,41 @@ pub enum MediaAction {
     },
 }
 
-struct Call {
-    session: InviteSession,
-    invite_cseq: Option<u32>,
-    invite_key: Option<ServerKey>,
-    reinvite_key: Option<ServerKey>,
-    local: Option<SocketAddr>,
-    local_sdp: Option<SessionDescription>,
-    media_on: bool,
-    held: bool,
-    direction: &'static str,
-    remote: String,
-    caller: String,
+pub(super) struct Call {
+    pub(super) session: InviteSession,
+    pub(super) invite_cseq: Option<u32>,
+    pub(super) invite_key: Option<ServerKey>,
+    pub(super) reinvite_key: Option<ServerKey>,
+    pub(super) local: Option<SocketAddr>,
+    pub(super) local_sdp: Option<SessionDescription>,
+    pub(super) media_on: bool,
+    pub(super) held: bool,
+    pub(super) direction: &'static str,
+    pub(super) remote: String,
+    pub(super) caller: String,
     /// The reason our policy gave for forwarding or rejecting the call (reported at its end).
-    disposed: Option<String>,
+    pub(super) disposed: Option<String>,
     /// When an unanswered incoming call counts as rung out (call forward no answer).
-    no_answer_at: Option<Instant>,
+    pub(super) no_answer_at: Option<Instant>,
+    /// Transfer state of this call.
+    pub(super) transfer: super::transfer::CallTransfer,
 }
 
 /// Every call of one account.
 pub struct Calls {
-    calls: BTreeMap<String, Call>,
+    pub(super) calls: BTreeMap<String, Call>,
     next: u64,
     codecs: Vec<Codec>,
     media: VecDeque<MediaAction>,
-    events: VecDeque<Event>,
+    pub(super) events: VecDeque<Event>,
     out_requests: VecDeque<(String, Request)>,
     out_responses: VecDeque<(ServerKey, Response)>,
     policy: Option<PolicyHandle>,
-    /// Our own address of record (for Diversion).
-    aor: String,
-    domain: String,
+    /// Our own address of record (for Diversion, Referred-By).
+    pub(super) aor: String,
+    pub(super) domain: String,
+    /// Calls the engine must give an RTP socket to (transfers, replacements).
+    pub(super) binds: VecDeque<super::transfer::Bind>,
 }
 
 /// Codecs the media layer can run (others are never offered or accepted).
@@ -93,6 +97,7 @@ impl Calls {
             policy: None,
             aor: String::new(),
             domain: String::new(),
+            binds: VecDeque::new(),
         }
     }
 
@@ -109,7 +114,17 @@ impl Calls {
     }
 
     /// Starts an outgoing call offering media on `local`; returns its id.
-    pub fn dial(&mut self, mut o: Outgoing, local: SocketAddr, auth: Authenticator, cfg: TimerConfig) -> String {
+    pub fn dial(&mut self, o: Outgoing, local: SocketAddr, auth: Authenticator, cfg: TimerConfig) -> String {
+        self.dial_call(o, local, auth, cfg)
+    }
+
+    pub(super) fn dial_call(
+        &mut self,
+        mut o: Outgoing,
+        local: SocketAddr,
+        auth: Authenticator,
+        cfg: TimerConfig,
+    ) -> String {
         let id = format!("c{}", self.next);
         self.next += 1;
         let offer = sdp::create_offer(&self.local_media(local, self.next * 7919));
@@ -132,6 +147,7 @@ impl Calls {
                 caller: String::new(),
                 disposed: None,
                 no_answer_at: None,
+                transfer: Default::default(),
             },
         );
         self.report(&id, "calling", None, None);
@@ -175,8 +191,12 @@ impl Calls {
                 caller: caller_number(invite),
                 disposed: None,
                 no_answer_at: None,
+                transfer: Default::default(),
             },
         );
+        if self.incoming_replaces(&id, invite) {
+            return;
+        }
         let busy = self.calls.values().filter(|c| c.session.state() != CallState::Ended).count() > 1;
         match self.consult(&id, busy, false) {
             Disposition::Ring => {
@@ -435,7 +455,7 @@ impl Calls {
             .map(|(id, _)| id.clone())
     }
 
-    fn drain(&mut self, id: &str) {
+    pub(super) fn drain(&mut self, id: &str) {
         let Some(c) = self.calls.get_mut(id) else { return };
         while let Some(r) = c.session.poll_request() {
             self.out_requests.push_back((id.to_string(), r));
@@ -459,7 +479,11 @@ impl Calls {
     }
 
     fn on_call_event(&mut self, id: &str, e: CallEvent) {
+        self.transfer_follow_up(id, &e);
         match e {
+            e @ (CallEvent::ReferAnswered { .. } | CallEvent::ReferProgress { .. } | CallEvent::Referred { .. }) => {
+                self.on_transfer_event(id, e);
+            }
             CallEvent::Ringing { sdp } => {
                 let state = if sdp.is_some() { "early" } else { "ringing" };
                 self.report(id, state, None, None);
@@ -538,7 +562,7 @@ impl Calls {
         }
     }
 
-    fn report(&mut self, id: &str, state: &str, code: Option<u16>, reason: Option<String>) {
+    pub(super) fn report(&mut self, id: &str, state: &str, code: Option<u16>, reason: Option<String>) {
         let Some(c) = self.calls.get(id) else { return };
         self.events.push_back(Event::Call {
             id: id.to_string(),

@@ -89,6 +89,21 @@ impl LampBook {
         self.items.len() - 1
     }
 
+    /// What a directed pickup of `ext`'s ringing call needs: the colleague's URI and the
+    /// Replaces header built from the ringing dialog's ids in dialog-info (the notifier's
+    /// local tag is the to-tag). `None` when no ringing dialog with ids is known.
+    pub fn pickup_target(&self, ext: &str) -> Option<(String, crate::sip::refer::Replaces)> {
+        let w = self.items.iter().find(|w| w.ext == ext || w.uri == ext)?;
+        let d = w.dialogs.ringing_dialog()?;
+        let r = crate::sip::refer::Replaces {
+            call_id: d.call_id.clone()?,
+            to_tag: d.local_tag.clone()?,
+            from_tag: d.remote_tag.clone()?,
+            early_only: true,
+        };
+        Some((w.uri.clone(), r))
+    }
+
     /// Number of colleagues.
     pub fn len(&self) -> usize {
         self.items.len()

@@ -15,6 +15,7 @@ pub mod calls;
 pub mod feature_codes;
 pub mod lamps;
 pub mod policy;
+pub mod transfer;
 
 use crate::api::Event;
 use crate::presence::publish::build_pidf;
@@ -57,7 +58,7 @@ pub enum CallAction {
 }
 
 /// The methods we answer (Allow): only what works end to end.
-const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY";
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, REFER";
 
 /// The product name and version in User-Agent.
 pub const USER_AGENT: &str = concat!("Lampboard/", env!("CARGO_PKG_VERSION"));
@@ -83,6 +84,8 @@ pub struct AccountConfig {
     pub subscribe: SubscribeConfig,
     /// Audio codecs in order of preference (only those the media layer runs are used).
     pub codecs: Vec<crate::sdp::Codec>,
+    /// The PBX's feature codes (pickup, park, presence…); UCM defaults.
+    pub feature_codes: feature_codes::FeatureCodes,
 }
 
 impl AccountConfig {
@@ -99,6 +102,7 @@ impl AccountConfig {
             keepalive: Duration::from_secs(25),
             subscribe: SubscribeConfig::default(),
             codecs: calls::supported_codecs(),
+            feature_codes: Default::default(),
         }
     }
 
@@ -252,6 +256,17 @@ impl UserAgent {
     /// Calls `target` (an extension in our domain, a number, or a SIP URI) with media on
     /// `local_rtp`; returns the call id.
     pub fn dial(&mut self, now: Instant, target: &str, local_rtp: SocketAddr) -> String {
+        self.dial_with(now, target, local_rtp, Vec::new())
+    }
+
+    /// Calls `target` with extra INVITE headers (Replaces, Referred-By).
+    pub fn dial_with(
+        &mut self,
+        now: Instant,
+        target: &str,
+        local_rtp: SocketAddr,
+        extra_headers: Vec<(String, String)>,
+    ) -> String {
         // `#` is not allowed in a SIP user part (RFC 3261 §25.1): codes such as `#72` go escaped.
         let remote_uri = if target.contains(':') {
             target.to_string()
@@ -259,6 +274,7 @@ impl UserAgent {
             format!("sip:{}@{}", target.replace('#', "%23"), self.account.domain)
         };
         let o = Outgoing {
+            extra_headers,
             local_uri: self.aor(),
             remote_uri,
             contact: contact_uri(&self.account.user, &self.public, self.server.transport),
@@ -529,7 +545,7 @@ impl UserAgent {
             }
             return;
         }
-        if matches!(request.method, Method::INVITE | Method::BYE | Method::CANCEL) {
+        if matches!(request.method, Method::INVITE | Method::BYE | Method::CANCEL | Method::REFER) {
             match &event {
                 ClientEvent::Response(resp) => self.calls.handle_response(now, &request, resp),
                 _ => self.calls.handle_no_response(&request, &why),

@@ -22,6 +22,8 @@ use ezk_sip_types::{Method, Name};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+mod transfer;
+
 /// Which side of the call we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -78,6 +80,25 @@ pub enum CallEvent {
         /// A short reason for the user and the log.
         reason: String,
     },
+    /// The answer to our REFER (202/200 accepted, or the failure code).
+    ReferAnswered {
+        /// Its status code.
+        code: u16,
+    },
+    /// A sipfrag NOTIFY about our REFER: the status of the transferee's new call.
+    ReferProgress {
+        /// The status line's code.
+        code: u16,
+        /// The implicit subscription ended (a final status).
+        terminated: bool,
+    },
+    /// The other side asks us to call `refer_to` (we are the transferee); already accepted.
+    Referred {
+        /// The Refer-To value.
+        refer_to: String,
+        /// The Referred-By value.
+        referred_by: Option<String>,
+    },
 }
 
 /// What an outgoing call needs.
@@ -95,6 +116,8 @@ pub struct Outgoing {
     pub call_id: String,
     /// A fresh random From tag.
     pub tag: String,
+    /// Extra headers of the INVITE (Replaces, Referred-By).
+    pub extra_headers: Vec<(String, String)>,
 }
 
 /// One call dialog.
@@ -127,6 +150,10 @@ pub struct InviteSession {
     requests: VecDeque<Request>,
     responses: VecDeque<Response>,
     events: VecDeque<CallEvent>,
+    extra_headers: Vec<(String, String)>,
+    refer_cseq: Option<u32>,
+    refer_sent: Option<Request>,
+    refer_challenged: bool,
 }
 
 impl InviteSession {
@@ -135,6 +162,7 @@ impl InviteSession {
         let dialog = Dialog::new_uac(o.call_id, o.tag, o.local_uri, o.remote_uri);
         let mut s = Self::blank(Role::Caller, CallState::Calling, dialog, &o.contact, auth, cfg);
         s.local_sdp = Some(o.sdp);
+        s.extra_headers = o.extra_headers;
         s.send_invite();
         s
     }
@@ -205,6 +233,10 @@ impl InviteSession {
             requests: VecDeque::new(),
             responses: VecDeque::new(),
             events: VecDeque::new(),
+            extra_headers: Vec::new(),
+            refer_cseq: None,
+            refer_sent: None,
+            refer_challenged: false,
         }
     }
 
@@ -348,6 +380,7 @@ impl InviteSession {
             Method::INVITE if self.is_reinvite(sent) => self.reinvite_response(now, resp),
             Method::INVITE => self.invite_response(now, sent, resp),
             Method::BYE if resp.code >= 200 => self.end(None, "hung up"),
+            Method::REFER => self.refer_response(sent, resp),
             Method::CANCEL => {}
             _ => {}
         }
@@ -407,6 +440,10 @@ impl InviteSession {
                 self.reoffer_at = Some(now);
                 self.events.push_back(CallEvent::Reoffer { sdp: req.body.clone() });
                 return None;
+            }
+            Method::REFER => return Some(self.handle_refer(req)),
+            Method::NOTIFY if req.header(&Name::EVENT).is_some_and(|e| e.trim().starts_with("refer")) => {
+                return Some(self.handle_refer_notify(req));
             }
             Method::INFO | Method::NOTIFY | Method::OPTIONS | Method::UPDATE => {
                 Response::to_request(req, 200, "OK", Some(&self.dialog.local_tag))
@@ -587,6 +624,9 @@ impl InviteSession {
     fn send_invite(&mut self) {
         let mut req = self.dialog.request(Method::INVITE);
         req.headers.insert(Name::CONTACT, format!("<{}>", self.contact));
+        for (k, v) in &self.extra_headers {
+            req.headers.insert(super::message::name(k), v.clone());
+        }
         if let Some(sdp) = &self.local_sdp {
             req.set_body("application/sdp", sdp.clone());
         }

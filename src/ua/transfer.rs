@@ -1,0 +1,264 @@
+//! Transfers and replacements across the calls of one account: blind and attended transfer
+//! (we send REFER and follow the sipfrag NOTIFYs), being transferred (we receive REFER, call
+//! the Refer-To target and report its progress back), and INVITE with Replaces (RFC 3891:
+//! the new call takes the place of one of ours, e.g. an attended transfer's target or a
+//! pickup).
+
+use super::calls::Calls;
+use crate::api::Event;
+use crate::sip::invite::{CallEvent, CallState};
+use crate::sip::message::{Request, name};
+use crate::sip::refer::{Replaces, parse_refer_to, refer_to_replacing};
+
+/// Transfer bookkeeping of one call.
+#[derive(Debug, Default, Clone)]
+pub struct CallTransfer {
+    /// We sent a REFER on this call, to this target.
+    pub(super) referring: Option<String>,
+    /// This call was made because the call with this id was referred (we are the
+    /// transferee): its progress goes back there.
+    pub(super) referred_from: Option<String>,
+    /// This call replaces the call with this id, which ends once this one is answered.
+    pub(super) replaces: Option<String>,
+}
+
+/// A call the engine must give an RTP socket to before the user agent goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    /// Make a new call (the transferee's call to the Refer-To target, or a pickup).
+    Dial {
+        /// The SIP URI to call.
+        target: String,
+        /// Extra INVITE headers (Replaces, Referred-By).
+        headers: Vec<(String, String)>,
+        /// The call that asked for it (REFER), if any.
+        origin: Option<String>,
+    },
+    /// Answer an incoming call at once (an INVITE with Replaces for one of our calls).
+    Answer {
+        /// The call.
+        call: String,
+    },
+}
+
+impl Calls {
+    /// Blind transfer: asks the other side of `id` to call `target` (a SIP URI).
+    pub fn transfer(&mut self, id: &str, target: &str) {
+        let aor = self.aor.clone();
+        let Some(c) = self.calls.get_mut(id) else { return };
+        c.transfer.referring = Some(target.to_string());
+        c.session.refer(&format!("<{target}>"), &aor);
+        self.drain(id);
+    }
+
+    /// Attended transfer: asks the other side of `id` to call the other side of `consult`,
+    /// replacing our consult call (Refer-To with Replaces).
+    pub fn attended_transfer(&mut self, id: &str, consult: &str) {
+        let Some(k) = self.calls.get(consult) else { return };
+        let d = k.session.dialog();
+        let Some(remote_tag) = d.remote_tag.clone() else { return };
+        // For the transfer target, its local tag is our remote tag (RFC 3891 §3).
+        let r = Replaces {
+            call_id: d.call_id.clone(),
+            to_tag: remote_tag,
+            from_tag: d.local_tag.clone(),
+            early_only: false,
+        };
+        let target = d.remote_uri.clone();
+        let refer_to = refer_to_replacing(&target, &r);
+        let aor = self.aor.clone();
+        let Some(c) = self.calls.get_mut(id) else { return };
+        c.transfer.referring = Some(target);
+        c.session.refer(&refer_to, &aor);
+        self.drain(id);
+    }
+
+    /// The next call the engine must bind an RTP socket for.
+    pub fn poll_bind(&mut self) -> Option<Bind> {
+        self.binds.pop_front()
+    }
+
+    /// Marks `id` as the call made for the REFER received on `origin`.
+    pub fn mark_referred(&mut self, id: &str, origin: Option<String>) {
+        if let Some(c) = self.calls.get_mut(id) {
+            c.transfer.referred_from = origin;
+        }
+    }
+
+    /// An INVITE that carries Replaces: it takes the place of one of our calls (answered at
+    /// once), or gets 481 when no call of ours matches. Returns true when handled here.
+    pub(super) fn incoming_replaces(&mut self, id: &str, invite: &Request) -> bool {
+        let Some(v) = invite.header(&name("Replaces")) else { return false };
+        let found = Replaces::parse(v).and_then(|r| {
+            self.calls
+                .iter()
+                .find(|(cid, c)| {
+                    let d = c.session.dialog();
+                    cid.as_str() != id
+                        && d.call_id == r.call_id
+                        && d.local_tag == r.to_tag
+                        && d.remote_tag.as_deref() == Some(r.from_tag.as_str())
+                        && (!r.early_only || c.session.state() != CallState::Confirmed)
+                })
+                .map(|(cid, _)| cid.clone())
+        });
+        let Some(c) = self.calls.get_mut(id) else { return true };
+        match found {
+            Some(old) => {
+                c.transfer.replaces = Some(old);
+                c.session.ring();
+                self.report(id, "ringing", None, None);
+                self.binds.push_back(Bind::Answer { call: id.to_string() });
+            }
+            None => {
+                c.session.reject(481, "Call/Transaction Does Not Exist", None);
+                c.disposed = Some("Replaces names no call of ours".into());
+            }
+        }
+        self.drain(id);
+        true
+    }
+
+    /// REFER answers and NOTIFYs (as transferor), REFER requests (as transferee).
+    pub(super) fn on_transfer_event(&mut self, id: &str, e: CallEvent) {
+        let target = self.calls.get(id).and_then(|c| c.transfer.referring.clone()).unwrap_or_default();
+        let (state, code) = match e {
+            CallEvent::ReferAnswered { code } if code >= 300 => ("failed", Some(code)),
+            CallEvent::ReferAnswered { code } => ("accepted", Some(code)),
+            CallEvent::ReferProgress { code, .. } if code < 200 => ("trying", Some(code)),
+            CallEvent::ReferProgress { code, .. } if code < 300 => {
+                // The transferee reached the target: our part of the call is over.
+                if let Some(c) = self.calls.get_mut(id) {
+                    c.session.hangup();
+                }
+                self.drain(id);
+                ("done", Some(code))
+            }
+            CallEvent::ReferProgress { code, .. } => ("failed", Some(code)),
+            CallEvent::Referred { refer_to, referred_by } => {
+                let Some(t) = parse_refer_to(&refer_to) else {
+                    if let Some(c) = self.calls.get_mut(id) {
+                        c.session.notify_refer(400, "Bad Refer-To", true);
+                    }
+                    self.drain(id);
+                    return;
+                };
+                let mut headers = Vec::new();
+                if let Some(r) = &t.replaces {
+                    headers.push(("Replaces".to_string(), r.to_header()));
+                }
+                if let Some(by) = referred_by {
+                    headers.push(("Referred-By".to_string(), by));
+                }
+                self.binds.push_back(Bind::Dial { target: t.uri.clone(), headers, origin: Some(id.to_string()) });
+                self.events.push_back(Event::Transfer {
+                    id: id.to_string(),
+                    state: "requested".into(),
+                    target: t.uri,
+                    code: None,
+                });
+                return;
+            }
+            _ => return,
+        };
+        self.events.push_back(Event::Transfer { id: id.to_string(), state: state.into(), target, code });
+    }
+
+    /// What a call's progress means for the calls it is tied to: the REFER it answers, the
+    /// call it replaces.
+    pub(super) fn transfer_follow_up(&mut self, id: &str, e: &CallEvent) {
+        let Some(t) = self.calls.get(id).map(|c| c.transfer.clone()) else { return };
+        if let Some(origin) = &t.referred_from {
+            let report = match e {
+                CallEvent::Ringing { .. } => Some((180, "Ringing".to_string(), false)),
+                CallEvent::Answered { .. } => Some((200, "OK".to_string(), true)),
+                CallEvent::Ended { code, reason } => {
+                    let answered = self.calls.get(id).is_some_and(|c| c.media_on);
+                    (!answered).then(|| (code.unwrap_or(503), reason.clone(), true))
+                }
+                _ => None,
+            };
+            if let Some((code, reason, done)) = report
+                && let Some(o) = self.calls.get_mut(origin)
+            {
+                let phrase = reason.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ').to_string();
+                o.session.notify_refer(code, &phrase, done);
+                self.drain(origin);
+            }
+        }
+        if let (Some(old), CallEvent::Answered { .. }) = (&t.replaces, e) {
+            if let Some(o) = self.calls.get_mut(old) {
+                o.session.hangup();
+            }
+            self.drain(old);
+        }
+    }
+}
+
+impl super::UserAgent {
+    /// `1003` → `sip:1003@domain`; a URI stays as it is.
+    fn target_uri(&self, target: &str) -> String {
+        if target.contains(':') {
+            target.to_string()
+        } else {
+            format!("sip:{}@{}", target.replace('#', "%23"), self.account.domain)
+        }
+    }
+
+    /// Blind transfer of call `id` to `target` (number or SIP URI).
+    pub fn transfer(&mut self, now: std::time::Instant, id: &str, target: &str) {
+        let uri = self.target_uri(target);
+        self.calls.transfer(id, &uri);
+        self.pump(now);
+    }
+
+    /// Attended transfer: call `id`'s other side is connected to call `consult`'s.
+    pub fn attended_transfer(&mut self, now: std::time::Instant, id: &str, consult: &str) {
+        self.calls.attended_transfer(id, consult);
+        self.pump(now);
+    }
+
+    /// Directed pickup of colleague `ext`'s ringing call: INVITE with Replaces built from the
+    /// dialog-info ids when the lamp has them, otherwise the pickup feature code (`**ext`).
+    /// The call is made once the engine has bound its RTP socket ([`Self::poll_bind`]).
+    pub fn pickup(&mut self, ext: &str) {
+        let bind = match self.lamps.pickup_target(ext) {
+            Some((uri, r)) => {
+                Bind::Dial { target: uri, headers: vec![("Replaces".into(), r.to_header())], origin: None }
+            }
+            None => {
+                let code = format!("{}{ext}", self.account.feature_codes.pickup);
+                Bind::Dial { target: self.target_uri(&code), headers: Vec::new(), origin: None }
+            }
+        };
+        self.calls.binds.push_back(bind);
+    }
+
+    /// Parks call `id` with the PBX's in-call park code (UCM `#72`), sent as DTMF.
+    pub fn park(&mut self, now: std::time::Instant, id: &str) {
+        let code = self.account.feature_codes.park.clone();
+        self.calls.dtmf(id, &code);
+        self.pump(now);
+    }
+
+    /// The next call that needs an RTP socket (a pickup, a transferee's new call, a call that
+    /// replaces another): bind one, then [`Self::complete_bind`].
+    pub fn poll_bind(&mut self) -> Option<Bind> {
+        self.calls.poll_bind()
+    }
+
+    /// Goes on with `bind` now that its RTP socket is bound at `local_rtp`; returns the call.
+    pub fn complete_bind(&mut self, now: std::time::Instant, bind: Bind, local_rtp: std::net::SocketAddr) -> String {
+        match bind {
+            Bind::Dial { target, headers, origin } => {
+                let id = self.dial_with(now, &target, local_rtp, headers);
+                self.calls.mark_referred(&id, origin);
+                id
+            }
+            Bind::Answer { call } => {
+                self.answer(now, &call, local_rtp);
+                call
+            }
+        }
+    }
+}
