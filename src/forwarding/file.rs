@@ -77,10 +77,14 @@ pub fn default_path() -> Option<PathBuf> {
 /// Parses and validates rules from TOML text.
 pub fn parse(text: &str) -> Result<Rules, RulesFileError> {
     let rules: Rules = toml::from_str(text).map_err(|e| {
-        let span = e.span();
-        let (line, column) = span.as_ref().map(|s| line_col(text, s.start)).unzip();
-        let field = span.and_then(|s| field_at_offset(text, s.start));
-        RulesFileError { path: None, line, column, field, message: e.message().trim().to_string() }
+        let message = e.message().trim().to_string();
+        let mut span = e.span();
+        let mut field = span.as_ref().and_then(|s| field_at_offset(text, s.start));
+        if let Some((f, s)) = field.as_deref().and_then(|f| array_element(text, f, &message)) {
+            (field, span) = (Some(f), Some(s));
+        }
+        let (line, column) = span.map(|s| line_col(text, s.start)).unzip();
+        RulesFileError { path: None, line, column, field, message }
     })?;
     rules.validate().map_err(|e| {
         let span = DeTable::parse(text).ok().and_then(|t| span_of(t.get_ref(), &e.field));
@@ -213,6 +217,11 @@ fn field_in_value(value: &Spanned<DeValue<'_>>, offset: usize) -> Option<String>
 
 /// The span of the value at a dotted path (`a.b`, `list[2]`).
 fn span_of(table: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
+    value_at(table, path).map(Spanned::span)
+}
+
+/// The value at a dotted path (`a.b`, `list[2]`); a path through a non-table stops there.
+fn value_at<'a, 'i>(table: &'a DeTable<'i>, path: &str) -> Option<&'a Spanned<DeValue<'i>>> {
     let mut parts = path.split('.').peekable();
     let mut current = table;
     while let Some(part) = parts.next() {
@@ -226,14 +235,30 @@ fn span_of(table: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
             _ => value,
         };
         if parts.peek().is_none() {
-            return Some(value.span());
+            return Some(value);
         }
         match value.get_ref() {
             DeValue::Table(t) => current = t,
-            _ => return Some(value.span()),
+            _ => return Some(value),
         }
     }
     None
+}
+
+/// An error about one entry of a list is reported by toml at the whole list; the entry is
+/// the one whose quoted text the message names (`fwd_whitelist[1]` and its position).
+fn array_element(text: &str, field: &str, message: &str) -> Option<(String, Range<usize>)> {
+    let doc = DeTable::parse(text).ok()?;
+    let value = value_at(doc.get_ref(), field)?;
+    let DeValue::Array(items) = value.get_ref() else {
+        return None;
+    };
+    items.iter().enumerate().find_map(|(i, item)| match item.get_ref() {
+        DeValue::String(s) if message.contains(&format!("{:?}", s.trim())) => {
+            Some((format!("{field}[{i}]"), item.span()))
+        }
+        _ => None,
+    })
 }
 
 /// For a file that does not parse: the key on the line of `offset`, under the last header.

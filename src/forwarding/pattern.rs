@@ -52,7 +52,7 @@ pub struct Pattern {
 pub struct PatternError {
     /// The pattern as written.
     pub pattern: String,
-    /// The 1-based character position of the problem (the length + 1 for "ends too early").
+    /// The 1-based character position of the problem (of the `[` for an unclosed set).
     pub position: usize,
     /// What is wrong there.
     pub message: String,
@@ -184,7 +184,7 @@ fn parse_set(chars: &[char], open: usize) -> Result<(Ranges, usize), (usize, Str
         }
         if chars.get(i + 1) == Some(&'-') {
             let Some(&hi) = chars.get(i + 2) else {
-                return Err((i + 2, "unclosed '['".to_string()));
+                return Err((open, "unclosed '['".to_string()));
             };
             if !(c.is_ascii_digit() && hi.is_ascii_digit()) {
                 return Err((i + 1, "a range needs a digit on each side of '-'".to_string()));
