@@ -223,7 +223,8 @@ fn patterns(field: &str, s: &str) -> Result<Vec<Pattern>, String> {
     }
     s.split(',')
         .filter(|p| !p.trim().is_empty())
-        .map(|p| Pattern::parse(p).map_err(|e| format!("{field}: {e}")))
+        .enumerate()
+        .map(|(i, p)| Pattern::parse(p).map_err(|e| format!("{field}[{i}]: {e}")))
         .collect()
 }
 
@@ -233,7 +234,8 @@ fn periods(field: &str, s: &str) -> Result<Vec<Period>, String> {
     }
     s.split(';')
         .filter(|p| !p.trim().is_empty())
-        .map(|p| Period::parse(p).map_err(|e| format!("{field}: {e}")))
+        .enumerate()
+        .map(|(i, p)| Period::parse(p).map_err(|e| format!("{field}[{i}]: {e}")))
         .collect()
 }
 
