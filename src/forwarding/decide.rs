@@ -105,6 +105,11 @@ fn when(c: &TimeCondition) -> String {
 
 /// Decides what to do with a call from `caller` (a number, URI or name-addr) at `now`,
 /// while our status is `status`. See the module docs for the order of the rules.
+///
+/// Call it when the INVITE arrives (`rung_out = false`) and again when the ring timeout
+/// ([`Rules::ring_timeout`]) passes unanswered (`rung_out = true`). Time conditions are read
+/// in `rules.time_zone`; when that is unset the system's zone is used (the one input not
+/// passed in: set the zone for reproducible results).
 pub fn decide(
     rules: &Rules,
     status: &UserStatus,
