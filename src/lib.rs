@@ -6,6 +6,7 @@
 pub mod api;
 pub mod cli;
 pub mod engine;
+pub mod forwarding;
 pub mod media;
 pub mod pbx;
 pub mod presence;

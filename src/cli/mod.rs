@@ -15,6 +15,7 @@ use std::time::Duration;
 
 pub mod call;
 pub mod presence;
+pub mod rules;
 pub mod session;
 pub mod watch;
 
@@ -51,6 +52,12 @@ pub enum Sub {
         /// What to do.
         #[command(subcommand)]
         action: presence::PresenceAction,
+    },
+    /// Call-forwarding rules: show, change, and test them (no PBX needed).
+    Rules {
+        /// What to do.
+        #[command(subcommand)]
+        action: rules::RulesAction,
     },
 }
 
