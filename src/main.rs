@@ -15,6 +15,8 @@ fn main() {
         Some(Sub::Call(args)) => cli::call::call(args),
         Some(Sub::Answer(args)) => cli::call::answer(args),
         Some(Sub::Presence { action }) => cli::presence::run(action),
+        Some(Sub::Account { action }) => cli::account::run(action),
+        Some(Sub::History(args)) => cli::history::run(args),
         None => {
             // With no PBX configured yet, the app opens on the embedded demo.
             match lampboard::ui::run(true) {
