@@ -199,7 +199,8 @@ pub fn prepare(account: &AccountArgs) -> Result<EngineConfig, i32> {
     let password = match (password_from_env(), &configured) {
         (Some(p), _) => p,
         (None, Some(name)) => {
-            let store = account::secret_store(false).map_err(|(code, m)| fail(code, &m))?;
+            let store = account::secret_store(false)
+                .map_err(|(code, m)| fail(code, &format!("{m}; or set LAMPBOARD_PASSWORD for this run")))?;
             match store.get(&crate::secrets::sip_key(name)) {
                 Ok(Some(p)) => p,
                 Ok(None) => {
@@ -210,7 +211,7 @@ pub fn prepare(account: &AccountArgs) -> Result<EngineConfig, i32> {
                         ),
                     ));
                 }
-                Err(e) => return Err(fail(EXIT_FAILURE, &e.to_string())),
+                Err(e) => return Err(fail(EXIT_FAILURE, &format!("{e}; or set LAMPBOARD_PASSWORD for this run"))),
             }
         }
         (None, None) => {

@@ -41,6 +41,14 @@ impl HistoryDb {
         Self::setup(conn)
     }
 
+    /// Opens the database in the platform data dir ([`crate::config::Paths::history_db`]).
+    pub fn open_platform() -> Result<HistoryDb, HistoryError> {
+        let paths = crate::config::Paths::platform().ok_or_else(|| {
+            HistoryError::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no home directory for the data dir"))
+        })?;
+        Self::open(&paths.history_db())
+    }
+
     /// A private in-memory database (tests, or when the data dir is unusable).
     pub fn open_in_memory() -> Result<HistoryDb, HistoryError> {
         Self::setup(Connection::open_in_memory()?)

@@ -20,7 +20,8 @@ pub struct HistoryRecorder {
 impl HistoryRecorder {
     /// Starts recording into `db` for `account`. Rows a previous run left open (it crashed
     /// mid-call) are closed first: call ids restart with every engine run, so they can never
-    /// be continued.
+    /// be continued. Hence one recorder per data dir at a time (the app's); other processes
+    /// only read (`lampboard history`).
     pub fn new(db: HistoryDb, account: Option<String>) -> Result<HistoryRecorder, HistoryError> {
         db.close_interrupted()?;
         Ok(HistoryRecorder { db, account, open: HashMap::new(), rejected: HashSet::new() })
