@@ -216,3 +216,14 @@ fn no_secret_is_ever_in_the_file() {
     assert!(shown.contains("keyring"), "{shown}");
     assert!(!shown.contains("hunter2"), "the error must not echo the secret: {shown}");
 }
+
+#[test]
+fn missing_fields_are_named() {
+    let e = parse_err("version = 1\n\n[[accounts]]\nname = \"a\"\nextension = \"1\"\n");
+    let shown = e.to_string();
+    assert!(matches!(e, ConfigError::Parse { .. }), "{shown}");
+    assert!(shown.contains("server") && shown.contains("accounts[0]"), "{shown}");
+    let e = parse_err("version = 1\n[[wall.pages]]\nname = \"p\"\n[[wall.pages.keys]]\ntype = \"blf\"\n");
+    let shown = e.to_string();
+    assert!(shown.contains("ext") && shown.contains("wall.pages[0].keys[0]"), "{shown}");
+}
