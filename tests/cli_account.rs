@@ -278,3 +278,55 @@ fn add_and_remove_with_a_real_secret_service() {
     let register_err = std::fs::read_to_string(&errfile).unwrap_or_default();
     assert!(!register_err.contains("no password"), "{register_err}");
 }
+
+#[test]
+fn explicit_flags_override_the_configured_account() {
+    use clap::Parser;
+    use lampboard::cli::{Cli, Sub};
+    use lampboard::config::Account;
+    use lampboard::sip::TransportKind;
+
+    let parse = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+        Some(Sub::Register(r)) => r.account,
+        other => panic!("{other:?}"),
+    };
+    let mut a = Account::new("office", "pbx.example.com", "1001");
+    a.port = Some(5070);
+    a.transport = TransportKind::Tcp;
+    a.auth_user = Some("auth1001".into());
+    a.display_name = Some("Reception".into());
+
+    let from_config = parse(&["lampboard", "register", "--account", "office"]).overlaid_on(&a);
+    assert_eq!(from_config.server.as_deref(), Some("pbx.example.com:5070"));
+    assert_eq!(from_config.user.as_deref(), Some("1001"));
+    assert_eq!(from_config.auth_user.as_deref(), Some("auth1001"));
+    assert_eq!(from_config.transport, Some(TransportKind::Tcp));
+    assert_eq!(from_config.display_name.as_deref(), Some("Reception"));
+    let cfg = from_config.engine_config("pw".into()).unwrap();
+    assert_eq!((cfg.server.as_str(), cfg.transport), ("pbx.example.com:5070", TransportKind::Tcp));
+    assert_eq!(cfg.account.domain, "pbx.example.com");
+
+    let overridden = parse(&[
+        "lampboard",
+        "register",
+        "--account",
+        "office",
+        "--server",
+        "10.0.0.1",
+        "--user",
+        "1009",
+        "--transport",
+        "udp",
+    ])
+    .overlaid_on(&a);
+    assert_eq!(overridden.server.as_deref(), Some("10.0.0.1"));
+    assert_eq!(overridden.user.as_deref(), Some("1009"));
+    assert_eq!(overridden.transport, Some(TransportKind::Udp));
+    assert_eq!(overridden.auth_user.as_deref(), Some("auth1001"), "not given: from the config");
+
+    // Through an outbound proxy: requests go to the proxy, the AOR stays in the server's domain.
+    a.outbound_proxy = Some("proxy.example.com:5060".into());
+    let proxied = parse(&["lampboard", "register", "--account", "office"]).overlaid_on(&a);
+    assert_eq!(proxied.server.as_deref(), Some("proxy.example.com:5060"));
+    assert_eq!(proxied.domain.as_deref(), Some("pbx.example.com"));
+}

@@ -252,7 +252,10 @@ impl AccountArgs {
         // Through an outbound proxy the requests go to the proxy; the account's server is
         // then the domain of the address of record.
         let (server, domain) = match &a.outbound_proxy {
-            Some(proxy) => (proxy.clone(), Some(a.domain.clone().unwrap_or_else(|| a.server.clone()))),
+            Some(proxy) => {
+                let host = if a.server.contains(':') { format!("[{}]", a.server) } else { a.server.clone() };
+                (proxy.clone(), Some(a.domain.clone().unwrap_or(host)))
+            }
             None => (a.server_spec(), a.domain.clone()),
         };
         out.account = Some(a.name.clone());
