@@ -38,7 +38,7 @@ pub enum AccountAction {
 pub struct AddArgs {
     /// The account's name (letters, digits, '.', '-', '_'); also names its keyring entry.
     pub name: String,
-    /// Registrar / proxy: HOST, HOST:PORT, IPv4, [IPv6]:PORT.
+    /// Registrar / proxy: HOST, HOST:PORT, IPv4, `[IPv6]:PORT`.
     #[arg(long)]
     pub server: String,
     /// The extension (user part of the address of record).
@@ -56,7 +56,7 @@ pub struct AddArgs {
     /// Display name.
     #[arg(long)]
     pub display_name: Option<String>,
-    /// Outbound proxy (HOST[:PORT]).
+    /// Outbound proxy (`HOST[:PORT]`).
     #[arg(long)]
     pub outbound_proxy: Option<String>,
     /// PBX profile: grandstream_ucm, asterisk, kamailio or generic (feature codes, presence).

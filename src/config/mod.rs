@@ -2,7 +2,7 @@
 //! default account, the wall layout, audio device names and UI preferences.
 //!
 //! It never holds a password: those are in the OS keyring ([`crate::secrets`]); a file with
-//! a `password` key is refused. Loading and saving live in [`file`]: a bad file is an error
+//! a `password` key is refused. Loading and saving live in [`mod@file`]: a bad file is an error
 //! with its line, column and field, and a failed load or save never replaces a good file.
 
 use serde::{Deserialize, Serialize};
