@@ -5,12 +5,15 @@
 
 pub mod api;
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod forwarding;
+pub mod history;
 pub mod media;
 pub mod pbx;
 pub mod presence;
 pub mod sdp;
+pub mod secrets;
 pub mod sip;
 pub mod ua;
 pub mod ui;

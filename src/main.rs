@@ -16,6 +16,8 @@ fn main() {
         Some(Sub::Answer(args)) => cli::call::answer(args),
         Some(Sub::Presence { action }) => cli::presence::run(action),
         Some(Sub::Rules { action }) => cli::rules::run(action),
+        Some(Sub::Account { action }) => cli::account::run(action),
+        Some(Sub::History(args)) => cli::history::run(args),
         None => {
             // With no PBX configured yet, the app opens on the embedded demo.
             match lampboard::ui::run(true) {

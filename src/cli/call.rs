@@ -60,12 +60,27 @@ pub struct AnswerArgs {
     /// Hang up this many seconds after answering (default: when the caller hangs up).
     #[arg(long)]
     pub duration: Option<u64>,
+    /// Enforce the call-forwarding rules of this file (DND, CFU, CFB, CFNA, whitelists) on
+    /// incoming calls; `default` for the rules file `lampboard rules` edits.
+    #[arg(long)]
+    pub rules: Option<String>,
     /// Audio files.
     #[command(flatten)]
     pub audio: AudioArgs,
     /// Account options.
     #[command(flatten)]
     pub account: AccountArgs,
+}
+
+/// Loads the rules named by `--rules` and makes them the engine's call policy.
+fn load_policy(arg: &str) -> Result<crate::ua::policy::PolicyHandle, String> {
+    let path = if arg == "default" {
+        crate::forwarding::file::default_path().ok_or("no config directory for the default rules file")?
+    } else {
+        PathBuf::from(arg)
+    };
+    let rules = crate::forwarding::file::load(&path).map_err(|e| e.to_string())?;
+    Ok(crate::engine::rules_policy::RulesPolicy::handle(rules).1)
 }
 
 fn audio(a: &AudioArgs) -> AudioFiles {
@@ -162,6 +177,15 @@ pub fn answer(args: &AnswerArgs) -> i32 {
         Err(code) => return code,
     };
     cfg.audio = audio(&args.audio);
+    if let Some(r) = &args.rules {
+        match load_policy(r) {
+            Ok(p) => cfg.policy = Some(p),
+            Err(e) => {
+                eprintln!("lampboard: {e}");
+                return super::EXIT_USAGE;
+            }
+        }
+    }
     let ctl = session::Control::default();
     let wanted = args.count.max(1);
     let rings = args.after_rings;
@@ -169,10 +193,15 @@ pub fn answer(args: &AnswerArgs) -> i32 {
     let mut answered = 0u32;
     let mut done = 0u32;
     let mut stats = 0u32;
+    // Calls our rules forwarded or rejected, or that ended before we answered.
+    let mut unanswered = 0u32;
+    let mut answering: std::collections::HashSet<String> = Default::default();
+    let mut talked: std::collections::HashSet<String> = Default::default();
     session::run(cfg, Vec::new(), None, ctl, move |ev, ctl| match ev {
         Event::Call { id, state, direction, .. } if direction == "in" => match state.as_str() {
             "ringing" if answered < wanted => {
                 answered += 1;
+                answering.insert(id.clone());
                 let answer = Command::Answer { call: id.clone() };
                 if rings == 0 {
                     ctl.send.push(answer);
@@ -183,9 +212,20 @@ pub fn answer(args: &AnswerArgs) -> i32 {
             }
             "ringing" => ctl.send.push(Command::Reject { call: id.clone(), code: 486 }),
             "answered" => {
+                answering.remove(id);
+                talked.insert(id.clone());
                 if let Some(secs) = duration {
                     ctl.deadline = Some(Instant::now() + Duration::from_secs(secs));
                     ctl.on_deadline = vec![Command::Hangup { call: id.clone() }];
+                }
+            }
+            "ended" if !talked.contains(id) => {
+                // Never answered: forwarded or rejected by our rules, or the caller gave up.
+                answering.remove(id);
+                unanswered += 1;
+                if stats + unanswered >= wanted {
+                    ctl.ok = true;
+                    ctl.stop = true;
                 }
             }
             "ended" => {
@@ -195,7 +235,7 @@ pub fn answer(args: &AnswerArgs) -> i32 {
         },
         Event::Media { .. } => {
             stats += 1;
-            if stats >= wanted || (done >= wanted && stats >= done) {
+            if stats + unanswered >= wanted || (done >= wanted && stats >= done) {
                 ctl.ok = true;
                 ctl.stop = true;
             }

@@ -13,7 +13,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod account;
 pub mod call;
+pub mod history;
 pub mod presence;
 pub mod rules;
 pub mod session;
@@ -59,26 +61,40 @@ pub enum Sub {
         #[command(subcommand)]
         action: rules::RulesAction,
     },
+    /// Configured accounts (config file + OS keyring).
+    Account {
+        /// What to do.
+        #[command(subcommand)]
+        action: account::AccountAction,
+    },
+    /// Call history, one JSON line per call, newest first.
+    History(history::HistoryArgs),
 }
 
-/// Options shared by every subcommand that uses an account.
+/// Options shared by every subcommand that uses an account. `--account NAME` (or, with
+/// neither it nor `--server`, the default account of the config file) takes the server, user
+/// and password from the config and the keyring; flags given explicitly override the config.
 #[derive(Debug, Args, Clone)]
 pub struct AccountArgs {
+    /// A configured account (`lampboard account add`); default: the config's default account
+    /// when `--server` is not given.
+    #[arg(long)]
+    pub account: Option<String>,
     /// Registrar / proxy: HOST, HOST:PORT, IPv4, [IPv6]:PORT. A domain without port uses DNS SRV/NAPTR.
     #[arg(long)]
-    pub server: String,
+    pub server: Option<String>,
     /// The extension (user part of the address of record).
     #[arg(long)]
-    pub user: String,
+    pub user: Option<String>,
     /// SIP domain of the address of record (default: the server's host).
     #[arg(long)]
     pub domain: Option<String>,
     /// Authentication user name, if it differs from the extension.
     #[arg(long)]
     pub auth_user: Option<String>,
-    /// Transport.
-    #[arg(long, default_value = "udp", value_parser = parse_transport)]
-    pub transport: TransportKind,
+    /// Transport [default: udp, or the account's].
+    #[arg(long, value_parser = parse_transport)]
+    pub transport: Option<TransportKind>,
     /// Display name.
     #[arg(long)]
     pub display_name: Option<String>,
@@ -135,10 +151,13 @@ pub fn password_from_env() -> Option<String> {
 impl AccountArgs {
     /// The engine configuration for these options.
     pub fn engine_config(&self, password: String) -> Result<EngineConfig, String> {
-        let spec = engine::dns::ServerSpec::parse(&self.server)?;
+        let (Some(server), Some(user)) = (&self.server, &self.user) else {
+            return Err("--server and --user are required (or --account NAME of a configured account)".into());
+        };
+        let spec = engine::dns::ServerSpec::parse(server)?;
         let account = AccountConfig {
             feature_codes: Default::default(),
-            user: self.user.clone(),
+            user: user.clone(),
             domain: self.domain.clone().unwrap_or_else(|| spec.uri_host()),
             auth_user: self.auth_user.clone(),
             password,
@@ -155,8 +174,8 @@ impl AccountArgs {
         };
         Ok(EngineConfig {
             account,
-            server: self.server.clone(),
-            transport: self.transport,
+            server: server.clone(),
+            transport: self.transport.unwrap_or(TransportKind::Udp),
             ca_file: self.ca_file.clone(),
             timers: TimerConfig::default(),
             register_on_start: !self.no_register,
@@ -176,15 +195,87 @@ pub fn print_event(e: &Event) {
 }
 
 /// Reads the password and builds the engine configuration, or returns the exit code.
+///
+/// With `--account NAME` (or no `--server` and a default account in the config), server,
+/// user, domain… come from the config file where no flag gives them, and the password from
+/// `LAMPBOARD_PASSWORD` or else the keyring entry of the account.
 pub fn prepare(account: &AccountArgs) -> Result<EngineConfig, i32> {
-    let Some(password) = password_from_env() else {
-        eprintln!("lampboard: no password: set LAMPBOARD_PASSWORD (passwords are never command-line arguments)");
-        return Err(EXIT_USAGE);
+    let fail = |code: i32, m: &str| {
+        eprintln!("lampboard: {m}");
+        code
     };
-    account.engine_config(password).map_err(|e| {
-        eprintln!("lampboard: {e}");
-        EXIT_USAGE
-    })
+    let (args, configured) = account.with_config().map_err(|m| fail(EXIT_USAGE, &m))?;
+    let password = match (password_from_env(), &configured) {
+        (Some(p), _) => p,
+        (None, Some(name)) => {
+            let store = account::secret_store(false)
+                .map_err(|(code, m)| fail(code, &format!("{m}; or set LAMPBOARD_PASSWORD for this run")))?;
+            match store.get(&crate::secrets::sip_key(name)) {
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    return Err(fail(
+                        EXIT_USAGE,
+                        &format!(
+                            "no password for account {name:?} in the keyring: set LAMPBOARD_PASSWORD or run `lampboard account add {name} …` again"
+                        ),
+                    ));
+                }
+                Err(e) => return Err(fail(EXIT_FAILURE, &format!("{e}; or set LAMPBOARD_PASSWORD for this run"))),
+            }
+        }
+        (None, None) => {
+            return Err(fail(
+                EXIT_USAGE,
+                "no password: set LAMPBOARD_PASSWORD or use --account NAME (passwords are never command-line arguments)",
+            ));
+        }
+    };
+    args.engine_config(password).map_err(|e| fail(EXIT_USAGE, &e))
+}
+
+impl AccountArgs {
+    /// These options completed from the config file: the account named by `--account`, or the
+    /// default account when neither `--account` nor `--server` is given. Returns the options and
+    /// the name of the configured account used, if any. Explicit flags win.
+    pub fn with_config(&self) -> Result<(AccountArgs, Option<String>), String> {
+        if self.account.is_none() && self.server.is_some() {
+            return Ok((self.clone(), None));
+        }
+        let path = account::config_path().map_err(|(_, m)| m)?;
+        let config = crate::config::load_or_default(&path).map_err(|e| e.to_string())?;
+        let found = match &self.account {
+            Some(name) => Some(config.account(name).ok_or_else(|| {
+                format!("no account is called {name:?} in {} (see `lampboard account list`)", path.display())
+            })?),
+            None => config.default_account(),
+        };
+        match found {
+            Some(a) => Ok((self.overlaid_on(a), Some(a.name.clone()))),
+            None => Ok((self.clone(), None)),
+        }
+    }
+
+    /// These options with every flag not given taken from `a`.
+    pub fn overlaid_on(&self, a: &crate::config::Account) -> AccountArgs {
+        let mut out = self.clone();
+        // Through an outbound proxy the requests go to the proxy; the account's server is
+        // then the domain of the address of record.
+        let (server, domain) = match &a.outbound_proxy {
+            Some(proxy) => {
+                let host = if a.server.contains(':') { format!("[{}]", a.server) } else { a.server.clone() };
+                (proxy.clone(), Some(a.domain.clone().unwrap_or(host)))
+            }
+            None => (a.server_spec(), a.domain.clone()),
+        };
+        out.account = Some(a.name.clone());
+        out.server = self.server.clone().or(Some(server));
+        out.user = self.user.clone().or_else(|| Some(a.extension.clone()));
+        out.domain = self.domain.clone().or(domain);
+        out.auth_user = self.auth_user.clone().or_else(|| a.auth_user.clone());
+        out.transport = self.transport.or(Some(a.transport));
+        out.display_name = self.display_name.clone().or_else(|| a.display_name.clone());
+        out
+    }
 }
 
 /// Runs `lampboard register`; returns the exit code.

@@ -215,7 +215,18 @@ fn via_ucm_api(args: &SetArgs) -> i32 {
             return super::EXIT_FAILURE;
         }
     };
-    let ext = args.account.user.clone();
+    let Some(ext) = args.account.user.clone().or_else(|| {
+        let cfg = crate::config::Paths::platform()?;
+        let c = crate::config::load_or_default(&cfg.config_file).ok()?;
+        let a = match &args.account.account {
+            Some(n) => c.account(n)?.clone(),
+            None => c.default_account()?.clone(),
+        };
+        Some(a.extension.clone())
+    }) else {
+        eprintln!("lampboard: --via ucm-api needs the extension: --user EXT or --account NAME");
+        return super::EXIT_USAGE;
+    };
     match rt.block_on(apply_status(&cfg, &ext, &status, args.note.as_deref())) {
         Ok(a) => {
             let line = serde_json::json!({

@@ -7,6 +7,7 @@
 pub mod dns;
 pub mod flow;
 pub mod media;
+pub mod rules_policy;
 
 use crate::api::{Command, Event};
 use crate::presence::status::UserStatus;

@@ -243,6 +243,28 @@ impl Running {
         None
     }
 
+    /// Waits for an event named `name` that satisfies `pred`.
+    pub fn wait_where(
+        &mut self,
+        name: &str,
+        within: Duration,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> Option<serde_json::Value> {
+        let end = Instant::now() + within;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(v) => {
+                    self.seen.push(v.clone());
+                    if v["event"] == name && pred(&v) {
+                        return Some(v);
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
     /// Lamp events of `ext` seen so far.
     pub fn lamps_of(&self, ext: &str) -> Vec<serde_json::Value> {
         self.seen.iter().filter(|v| v["event"] == "lamp" && v["ext"] == ext).cloned().collect()

@@ -15,6 +15,8 @@ PACKAGES=(
   sqlite3 openssl perl procps
   # build deps (cpal -> ALSA)
   libasound2-dev pkg-config
+  # the real OS keyring under a private D-Bus session (tests/secrets.rs)
+  dbus gnome-keyring
   # the desktop window under a virtual X server (tests/gui_window.rs)
   xvfb x11-utils libgl1-mesa-dri libegl1 libxkbcommon-x11-0
 )
