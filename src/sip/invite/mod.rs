@@ -555,7 +555,12 @@ impl InviteSession {
                 match target {
                     Some(t) if self.redirects < 5 && !self.cancel_requested => {
                         self.redirects += 1;
+                        // A fresh INVITE outside the early dialog a 180 may have made
+                        // (RFC 3261 §8.1.3.4): no To tag, no route set, same Call-ID and To.
                         self.dialog.remote_target = t.uri;
+                        self.dialog.remote_tag = None;
+                        self.dialog.route_set.clear();
+                        self.state = CallState::Calling;
                         self.send_invite();
                     }
                     _ => self.end(Some(code), &reason_of(resp)),
