@@ -73,7 +73,7 @@ fn dnd_rejects_and_the_whitelisted_caller_rings() {
     let k = Kamailio::start(&[]);
     let tmp = tempfile::tempdir().unwrap();
     let dnd = rules_file(tmp.path(), "dnd.toml", "status = \"dnd\"\n");
-    let mut phone = softphone(&k, &dnd, &["--duration", "2"]);
+    let phone = softphone(&k, &dnd, &["--duration", "2"]);
     let (code, seen) = call(&k, &["1981"]);
     assert_eq!(code, Some(3), "{seen:#?}");
     assert_eq!(ended(&seen)["code"], 486, "{seen:#?}");
@@ -105,7 +105,7 @@ fn cfu_lands_on_the_target_unless_its_time_condition_is_off() {
         "cfu-off.toml",
         "[per_status.available]\ncfu = \"1982\"\ncfu_time = \"2020-01-01..2020-01-02\"\n",
     );
-    let mut phone = softphone(&k, &off, &["--duration", "2"]);
+    let phone = softphone(&k, &off, &["--duration", "2"]);
     let (code, seen) = call(&k, &["1981", "--duration", "1"]);
     assert_eq!(code, Some(0), "{seen:#?}");
     let (_, phone_seen) = phone.interrupt_and_wait(Duration::from_secs(10));
@@ -123,7 +123,7 @@ fn cfna_after_the_ring_timeout() {
     let dir = tmp.path().join("target");
     let _target = target_phone(&k, &dir);
     let cfna = rules_file(tmp.path(), "cfna.toml", "ring_timeout = 3\n[per_status.available]\ncfna = \"1982\"\n");
-    let mut phone = softphone(&k, &cfna, &["--after-rings", "20", "--duration", "2"]);
+    let phone = softphone(&k, &cfna, &["--after-rings", "20", "--duration", "2"]);
     let (code, seen) = call(&k, &["1981", "--duration", "1"]);
     assert_eq!(code, Some(0), "{seen:#?}");
     assert!(seen.iter().any(|v| v["event"] == "call" && v["state"] == "ringing"), "it rang first: {seen:#?}");
@@ -140,7 +140,7 @@ fn cfb_while_in_a_call() {
     let dir = tmp.path().join("target");
     let _target = target_phone(&k, &dir);
     let cfb = rules_file(tmp.path(), "cfb.toml", "call_waiting = false\n[per_status.available]\ncfb = \"1982\"\n");
-    let mut phone = softphone(&k, &cfb, &["--count", "2", "--duration", "10"]);
+    let phone = softphone(&k, &cfb, &["--count", "2", "--duration", "10"]);
     // A first call keeps the softphone busy for a while (from 1983, answered).
     let mut first = Running::spawn(account_cmd(&k, &["call", "1981", "--duration", "8"], "1983"));
     first.wait_where("call", Duration::from_secs(10), |v| v["state"] == "answered").expect("first answered");
