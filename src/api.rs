@@ -79,6 +79,35 @@ pub enum Command {
         #[serde(default)]
         etag: Option<String>,
     },
+    /// Pick up a call ringing at a watched colleague's extension (directed call pickup:
+    /// feature code, or INVITE with `Replaces` built from the dialog event package).
+    Pickup {
+        /// The ringing colleague's extension (as in `LampEvent::ext`).
+        ext: String,
+    },
+    /// Transfer one of our calls (REFER): blind, or attended (consult `target` first, then
+    /// REFER with `Replaces`).
+    Transfer {
+        /// The call to transfer.
+        call: String,
+        /// Extension, number or SIP URI to transfer it to.
+        target: String,
+        /// Consult the target before completing the transfer.
+        attended: bool,
+    },
+    /// Park one of our calls (the PBX's park feature); the parking slot comes back in the
+    /// call's `ended` reason.
+    Park {
+        /// The call.
+        call: String,
+    },
+    /// Mute or unmute our microphone on a call (local: stop sending audio).
+    Mute {
+        /// The call.
+        call: String,
+        /// True to mute, false to unmute.
+        muted: bool,
+    },
 }
 
 /// What the engine reports.

@@ -185,6 +185,10 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                         None => tracing::warn!(%status, "unknown presence status ignored"),
                     }
                 }
+                // Appended to the API by the console; the engine wires them with the calls issue.
+                Some(c @ (Command::Pickup { .. } | Command::Transfer { .. } | Command::Park { .. } | Command::Mute { .. })) => {
+                    tracing::warn!(?c, "command not supported by the engine yet");
+                }
                 Some(c @ (Command::Shutdown | Command::ShutdownKeepingPresence)) => {
                     if shutdown_by.is_none() {
                         ua.shutdown(now(), c == Command::ShutdownKeepingPresence);
