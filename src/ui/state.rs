@@ -243,7 +243,7 @@ impl ConsoleState {
                     (Some(c), None) => format!("status {c}"),
                     (None, None) => "ended".into(),
                 };
-                self.last_ended = Some(format!("{}: {why}", c.remote));
+                self.last_ended = Some(format!("{}: {why}", display_party(&c.remote)));
             }
             return;
         }
@@ -483,5 +483,59 @@ pub fn line_text(l: &LampEvent) -> String {
             "unknown" => "Unknown".into(),
             _ => l.note.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| l.label.clone()),
         },
+    }
+}
+
+/// A call's remote party for people: `"Anna" <sip:1002@pbx>` → `Anna (1002)`; a bare URI
+/// → its user part; anything else as it is.
+pub fn display_party(remote: &str) -> String {
+    let (name, uri) = match remote.find('<') {
+        Some(i) => (remote[..i].trim().trim_matches('"').trim(), remote[i + 1..].trim_end_matches('>').trim()),
+        None => ("", remote.trim()),
+    };
+    let user = uri
+        .strip_prefix("sip:")
+        .or_else(|| uri.strip_prefix("sips:"))
+        .or_else(|| uri.strip_prefix("tel:"))
+        .map(|rest| rest.split(['@', ';', '>']).next().unwrap_or(rest));
+    match (name.is_empty(), user) {
+        (false, Some(u)) if !u.is_empty() => format!("{name} ({u})"),
+        (false, _) => name.to_owned(),
+        (true, Some(u)) if !u.is_empty() => u.to_owned(),
+        _ => remote.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parties_read_well() {
+        assert_eq!(display_party("Elena Garcia <sip:1029@demo.invalid>"), "Elena Garcia (1029)");
+        assert_eq!(display_party("\"Bob\" <sips:2002@pbx;transport=tls>"), "Bob (2002)");
+        assert_eq!(display_party("sip:3003@pbx"), "3003");
+        assert_eq!(display_party("+49 30 5550 1234"), "+49 30 5550 1234");
+        assert_eq!(display_party(""), "");
+    }
+
+    #[test]
+    fn filter_and_pages_narrow_the_wall() {
+        let mut s = ConsoleState::new(vec![
+            KeyDef::new("1001", "Anna", KeyKind::Presence, "A"),
+            KeyDef::new("1002", "Ben", KeyKind::Presence, "A"),
+            KeyDef::new("2001", "Anneke", KeyKind::Blf, "B"),
+        ]);
+        assert_eq!(s.visible(), &[0, 1, 2]);
+        s.set_filter("ann");
+        assert_eq!(s.visible(), &[0, 2]);
+        s.set_page(Some("B".into()));
+        assert_eq!(s.visible(), &[2]);
+        s.set_filter("");
+        s.set_page(None);
+        assert_eq!(s.move_key(2, -5), 0);
+        assert_eq!(s.keys()[0].ext, "2001");
+        s.remove_key(0);
+        assert_eq!(s.groups(), &["A".to_owned()]);
     }
 }

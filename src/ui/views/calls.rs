@@ -4,7 +4,7 @@
 
 use super::{CallDrag, Outbox, ViewState};
 use crate::api::Command;
-use crate::ui::state::{CallView, ConsoleState};
+use crate::ui::state::{CallView, ConsoleState, display_party};
 use crate::ui::theme;
 use crate::ui::widgets::named_text_field;
 use eframe::egui::{self, Button, Frame, RichText, Ui, vec2};
@@ -39,7 +39,7 @@ fn incoming_ui(ui: &mut Ui, c: &CallView, out: &mut Outbox) {
     Frame::new().fill(theme::INCOMING_BG).corner_radius(6).inner_margin(10).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.label(RichText::new("Incoming call").strong().color(egui::Color32::WHITE));
-        ui.label(RichText::new(&c.remote).size(16.0).color(egui::Color32::WHITE));
+        ui.label(RichText::new(display_party(&c.remote)).size(16.0).color(egui::Color32::WHITE));
         ui.horizontal(|ui| {
             let answer = Button::new(RichText::new("Answer").color(egui::Color32::WHITE)).fill(theme::ANSWER_FILL);
             if ui.add(answer).clicked() {
@@ -60,7 +60,7 @@ fn call_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, c: &Call
     Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
-            ui.label(RichText::new(&c.remote).strong());
+            ui.label(RichText::new(display_party(&c.remote)).strong());
         });
         let timer = match c.talk_secs(now) {
             Some(s) => format!("{:02}:{:02}", s / 60, s % 60),
@@ -116,7 +116,7 @@ fn call_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, c: &Call
         });
         let handle = ui.scope_id().with(("call-drag", &c.id));
         ui.dnd_drag_source(handle, CallDrag { call: c.id.clone() }, |ui| {
-            ui.label(RichText::new("⇄ Drag onto a key to transfer (Shift: consult first)").color(theme::KEY_TEXT_DIM));
+            ui.label(RichText::new("Drag onto a key to transfer (Shift: consult first)").color(theme::KEY_TEXT_DIM));
         });
     });
 }

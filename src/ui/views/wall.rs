@@ -60,11 +60,12 @@ pub fn wall_ui(ui: &mut Ui, state: &ConsoleState, view: &mut ViewState, now: f64
         });
         return;
     }
-    let kw = view.key_width;
-    let kh = (kw * theme::KEY_ASPECT).round();
     let gap = theme::KEY_GAP;
-    let avail = ui.available_width();
-    let cols = (((avail + gap) / (kw + gap)).floor() as usize).max(1);
+    // Room for the scroll bar, then as many keys of the chosen size as fit, stretched to fill.
+    let avail = ui.available_width() - 12.0;
+    let cols = (((avail + gap) / (view.key_width + gap)).floor() as usize).max(1);
+    let kw = ((avail - gap * (cols - 1) as f32) / cols as f32).floor().max(theme::KEY_WIDTH_MIN * 0.5);
+    let kh = (view.key_width * theme::KEY_ASPECT).round();
     let rows = n.div_ceil(cols);
     let active = state.active_call().map(|c| c.id.clone());
     ui.spacing_mut().item_spacing = vec2(gap, gap);
