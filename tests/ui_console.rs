@@ -1,6 +1,7 @@
 //! The console driven headless with egui_kittest, by accessible labels: the real
 //! `LampboardApp` on the demo office or on a test double engine that records commands.
 
+use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use lampboard::api::{Command, Event, LampEvent};
@@ -322,4 +323,38 @@ fn the_list_view_shows_the_presence_status_column() {
     h.run_steps(2);
     h.get_by_label("Presence Status");
     assert!(!h.query_all_by_label("Do Not Disturb").collect::<Vec<_>>().is_empty());
+}
+
+/// The shortest repaint the last frame asked for.
+fn repaint_delay(h: &Harness<'static, LampboardApp>) -> Duration {
+    h.output().viewport_output.get(&egui::ViewportId::ROOT).map(|v| v.repaint_delay).unwrap_or(Duration::MAX)
+}
+
+#[test]
+fn a_steady_wall_asks_for_no_repaint_and_a_ringing_key_for_the_blink() {
+    let engine = RecordingEngine::default();
+    engine.push(Event::Lamp(lamp("1002", "available", "Available", "idle", "green", "fresh")));
+    engine.push(Event::Lamp(lamp("1003", "dnd", "Do Not Disturb", "busy", "red", "fresh")));
+    let mut h = console(&engine);
+    h.run_steps(3);
+    assert!(repaint_delay(&h) > Duration::from_secs(3600), "idle wall repaints after {:?}", repaint_delay(&h));
+    engine.push(Event::Lamp(lamp("1002", "available", "Available", "ringing", "red", "fresh")));
+    h.run_steps(2);
+    let d = repaint_delay(&h);
+    assert!(d <= Duration::from_millis(250) && d > Duration::ZERO, "blink repaint {d:?}");
+}
+
+#[test]
+fn ctrl_f_focuses_the_search_and_enter_calls_the_only_match() {
+    let engine = RecordingEngine::default();
+    let mut h = console(&engine);
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    assert!(h.get_by_label("Search keys").is_focused());
+    h.get_by_label("Search keys").type_text("dora");
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert!(engine.sent().contains(&Command::Dial { target: "1004".into() }), "{:?}", engine.sent());
 }

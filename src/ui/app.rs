@@ -53,6 +53,11 @@ impl LampboardApp {
         &self.view
     }
 
+    /// Shows the wall as keys or as the list.
+    pub fn set_wall_mode(&mut self, mode: WallMode) {
+        self.view.mode = mode;
+    }
+
     /// Sends the commands that start the console: watch every lamp key.
     fn start(&mut self) {
         for kind in [KeyKind::Presence, KeyKind::Blf] {
@@ -97,8 +102,10 @@ impl LampboardApp {
     }
 }
 
-impl eframe::App for LampboardApp {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+impl LampboardApp {
+    /// The non-drawing work of a frame: start the console once, take the engine's events.
+    /// (`eframe::App::logic` calls it; benches drive it on a bare `egui::Context`.)
+    pub fn pump(&mut self, ctx: &egui::Context) {
         let now = ctx.input(|i| i.time);
         if !self.started {
             self.started = true;
@@ -110,9 +117,14 @@ impl eframe::App for LampboardApp {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    /// Draws the console into `ui` and sends the commands the views produced.
+    /// (`eframe::App::ui` calls it.)
+    pub fn draw(&mut self, ui: &mut egui::Ui) {
         let now = ui.input(|i| i.time);
         let mut out = std::mem::take(&mut self.outbox);
+        if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
+            self.view.focus_search = true;
+        }
         if self.demo {
             egui::Panel::top("demo-banner").frame(egui::Frame::new().fill(theme::BANNER_BG).inner_margin(4)).show(
                 ui,
@@ -140,7 +152,7 @@ impl eframe::App for LampboardApp {
             });
         });
         egui::CentralPanel::default().show(ui, |ui| {
-            views::wall::toolbar_ui(ui, &mut self.state, &mut self.view);
+            views::wall::toolbar_ui(ui, &mut self.state, &mut self.view, &mut out);
             ui.add_space(4.0);
             match self.view.mode {
                 WallMode::Keys => views::wall::wall_ui(ui, &self.state, &mut self.view, now, &mut out),
@@ -152,5 +164,15 @@ impl eframe::App for LampboardApp {
         }
         self.outbox = out;
         self.schedule_repaint(ui.ctx(), now);
+    }
+}
+
+impl eframe::App for LampboardApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.pump(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.draw(ui);
     }
 }

@@ -41,6 +41,8 @@ pub struct ViewState {
     pub transfer_target: String,
     /// The DTMF keypad is open.
     pub keypad: bool,
+    /// Move the keyboard focus to the search field on the next frame (Ctrl+F).
+    pub focus_search: bool,
     /// The key being edited: its index and the edited copy (saved with "Save key").
     pub draft: Option<(usize, KeyDef)>,
 }
@@ -58,6 +60,7 @@ impl Default for ViewState {
             transfer_target: String::new(),
             keypad: false,
             draft: None,
+            focus_search: false,
         }
     }
 }

@@ -9,12 +9,28 @@ use crate::ui::widgets::{key, named_text_field, set_name};
 use eframe::egui::{self, Response, Ui, vec2};
 
 /// The toolbar above the wall.
-pub fn toolbar_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState) {
+pub fn toolbar_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, out: &mut Outbox) {
     ui.horizontal_wrapped(|ui| {
         let r = named_text_field(ui, "Search keys", &mut view.filter, 180.0, 64);
+        if std::mem::take(&mut view.focus_search) {
+            r.request_focus();
+        }
         if r.changed() {
             state.set_filter(&view.filter);
         }
+        // Enter in the search calls the key when exactly one matches.
+        if r.lost_focus()
+            && ui.input(|i| i.key_pressed(egui::Key::Enter))
+            && let [only] = state.visible()
+        {
+            let key = &state.keys()[*only];
+            out.push(click_command(key.kind, state.look(*only), &key.ext));
+        }
+        if r.has_focus() && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+            view.filter.clear();
+            state.set_filter("");
+        }
+        r.on_hover_text("Ctrl+F: search · Enter: call the only match · Esc: clear");
         if !view.filter.is_empty() && ui.button("Clear search").clicked() {
             view.filter.clear();
             state.set_filter("");
