@@ -16,9 +16,9 @@ const FRAMES: usize = 300;
 fn lamp(i: usize, ringing_every: usize) -> LampEvent {
     let statuses = ["available", "away", "chat", "dnd", "unavailable", "custom"];
     let status = statuses[i % statuses.len()];
-    let line = if ringing_every > 0 && i % ringing_every == 0 {
+    let line = if ringing_every > 0 && i.is_multiple_of(ringing_every) {
         "ringing"
-    } else if i % 7 == 0 {
+    } else if i.is_multiple_of(7) {
         "busy"
     } else if status == "unavailable" {
         "offline"
@@ -35,8 +35,8 @@ fn lamp(i: usize, ringing_every: usize) -> LampEvent {
         led: if matches!(line, "ringing" | "busy") || matches!(status, "chat" | "dnd") { "red" } else { "green" }
             .into(),
         blink: line == "ringing",
-        fresh: i % 23 != 0,
-        freshness: if i % 23 == 0 { "stale" } else { "fresh" }.into(),
+        fresh: !i.is_multiple_of(23),
+        freshness: if i.is_multiple_of(23) { "stale" } else { "fresh" }.into(),
         caller: (line == "ringing").then(|| "Caller Name (2002)".into()),
         peer: (line == "busy").then(|| "Peer Name (3003)".into()),
         reason: None,
