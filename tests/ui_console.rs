@@ -358,3 +358,34 @@ fn ctrl_f_focuses_the_search_and_enter_calls_the_only_match() {
     h.run_steps(2);
     assert!(engine.sent().contains(&Command::Dial { target: "1004".into() }), "{:?}", engine.sent());
 }
+
+#[test]
+fn the_key_context_menu_offers_consult_transfer_and_the_keypad_sends_dtmf() {
+    let engine = RecordingEngine::default();
+    engine.push(Event::Lamp(lamp("1002", "available", "Available", "idle", "green", "fresh")));
+    engine.push(Event::Call {
+        id: "c3".into(),
+        state: "answered".into(),
+        direction: "in".into(),
+        remote: "sip:4004@pbx.invalid".into(),
+        code: None,
+        reason: None,
+    });
+    let mut h = console(&engine);
+    h.run_steps(2);
+    h.get_by_label("Anna Berg, 1002, Available, idle").click_secondary();
+    h.run_steps(2);
+    h.get_by_label("Consult, then transfer").click();
+    h.run_steps(2);
+    assert!(engine.sent().contains(&Command::Transfer { call: "c3".into(), target: "1002".into(), attended: true }));
+    h.get_by_label("Keypad").click();
+    h.run_steps(2);
+    h.get_by_label("Keypad (DTMF)");
+    h.get_by_label("#").click();
+    h.run_steps(1);
+    assert!(engine.sent().contains(&Command::SendDtmf { call: "c3".into(), digits: "#".into() }));
+    h.get_by_label("Mute").click();
+    h.run_steps(2);
+    assert!(engine.sent().contains(&Command::Mute { call: "c3".into(), muted: true }));
+    h.get_by_label("Unmute");
+}

@@ -142,12 +142,21 @@ impl DemoOffice {
             Command::Register => self.events.push_back(registered()),
             Command::Unregister => self.events.push_back(Event::Unregistered { aor: aor(OWN_EXT) }),
             Command::Watch { .. } => {}
-            Command::Dial { target } => self.dial(now, target),
-            Command::Answer { call } => self.set_call(&call, "answered", None, None),
+            Command::Dial { target } => {
+                self.hold_others("");
+                self.dial(now, target)
+            }
+            Command::Answer { call } => {
+                self.hold_others(&call);
+                self.set_call(&call, "answered", None, None)
+            }
             Command::Reject { call, code } => self.set_call(&call, "ended", Some(code), Some("rejected".into())),
             Command::Hangup { call } => self.set_call(&call, "ended", None, Some("hung up".into())),
             Command::Hold { call } => self.set_call(&call, "held", None, None),
-            Command::Resume { call } => self.set_call(&call, "answered", None, None),
+            Command::Resume { call } => {
+                self.hold_others(&call);
+                self.set_call(&call, "answered", None, None)
+            }
             Command::SendDtmf { .. } | Command::Mute { .. } => {}
             Command::SetPresence { status, note, .. } => self.set_presence(&status, note),
             Command::Pickup { ext } => self.pickup(&ext),
@@ -401,6 +410,15 @@ impl DemoOffice {
             self.lamps[i].apply_line(LineState::Ringing { caller: Some(format!("You ({OWN_EXT})")) });
             self.line_due[i] = None;
             self.emit_lamp(i);
+        }
+    }
+
+    /// Like a phone: taking another line puts the connected call on hold.
+    fn hold_others(&mut self, except: &str) {
+        let connected: Vec<String> =
+            self.calls.iter().filter(|c| c.state == "answered" && c.id != except).map(|c| c.id.clone()).collect();
+        for id in connected {
+            self.set_call(&id, "held", None, None);
         }
     }
 

@@ -473,7 +473,7 @@ fn line_phrase(l: &LampEvent) -> String {
 /// label, or what is uncertain.
 pub fn line_text(l: &LampEvent) -> String {
     match l.line.as_str() {
-        "ringing" => l.caller.clone().unwrap_or_else(|| "Ringing".into()),
+        "ringing" => l.caller.as_ref().map(|c| format!("from {c}")).unwrap_or_else(|| "Ringing".into()),
         "busy" => l.peer.as_ref().map(|p| format!("with {p}")).unwrap_or_else(|| "On the phone".into()),
         "held" => "On hold".into(),
         "offline" => "Offline".into(),

@@ -21,6 +21,7 @@ pub fn calls_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, now
         ui.add_space(6.0);
     }
     let others: Vec<CallView> = state.calls.iter().filter(|c| !c.is_incoming_ringing()).cloned().collect();
+    view.transfer_target.retain(|id, _| others.iter().any(|c| &c.id == id));
     if !others.is_empty() {
         ui.heading(if others.len() > 1 { "Calls (two lines)" } else { "Call" });
     }
@@ -105,8 +106,9 @@ fn call_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, c: &Call
             }
         });
         ui.horizontal(|ui| {
-            named_text_field(ui, "Transfer to", &mut view.transfer_target, 90.0, 64);
-            let target = view.transfer_target.trim().to_owned();
+            let field = view.transfer_target.entry(c.id.clone()).or_default();
+            named_text_field(ui, "Transfer to", field, 90.0, 64);
+            let target = field.trim().to_owned();
             if ui.add_enabled(!target.is_empty(), Button::new("Transfer")).clicked() {
                 out.push(Command::Transfer { call: c.id.clone(), target: target.clone(), attended: false });
             }

@@ -37,8 +37,8 @@ pub struct ViewState {
     pub dial: String,
     /// The custom-status field's text.
     pub custom_text: String,
-    /// The transfer-target field's text.
-    pub transfer_target: String,
+    /// The transfer-target fields' texts, by call id.
+    pub transfer_target: std::collections::HashMap<String, String>,
     /// The DTMF keypad is open.
     pub keypad: bool,
     /// Move the keyboard focus to the search field on the next frame (Ctrl+F).
@@ -57,7 +57,7 @@ impl Default for ViewState {
             filter: String::new(),
             dial: String::new(),
             custom_text: String::new(),
-            transfer_target: String::new(),
+            transfer_target: Default::default(),
             keypad: false,
             draft: None,
             focus_search: false,
