@@ -120,7 +120,11 @@ fn one_key(
         highlighted: view.selected == Some(idx)
             || (hover_drop && ui.rect_contains_pointer(egui::Rect::from_min_size(ui.cursor().min, size))),
     };
-    let resp = key::key_ui(ui, size, &paint, || state.key_description(idx));
+    let mut resp = key::key_ui(ui, size, &paint, || state.key_description(idx));
+    if resp.hovered() && ui.ctx().dragged_id().is_none() {
+        // The full state (and why a watch failed) for a pointer resting on the key.
+        resp = resp.on_hover_text(state.key_description(idx));
+    }
     if let Some(drag) = resp.dnd_release_payload::<CallDrag>() {
         let attended = ui.input(|i| i.modifiers.shift);
         out.push(Command::Transfer { call: drag.call.clone(), target: def.ext.clone(), attended });
