@@ -151,3 +151,10 @@ fn set_presence_is_published_and_nonsense_fails() {
     assert!(matches!(&ev[0], Event::Published { status, .. } if status == "dnd"));
     assert!(matches!(&ev[1], Event::PublishFailed { .. }));
 }
+
+#[test]
+fn an_empty_office_still_runs() {
+    let events = run(&mut DemoOffice::new(1, 0), 0.0, 200.0);
+    assert!(events.iter().any(|e| matches!(e, Event::Call { direction, .. } if direction == "in")));
+    assert!(lamps(&events).is_empty());
+}

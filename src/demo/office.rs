@@ -282,6 +282,9 @@ impl DemoOffice {
 
     /// One random happening in the office.
     fn happen(&mut self, now: f64) {
+        if self.lamps.is_empty() {
+            return;
+        }
         let i = self.rng.below(self.lamps.len());
         if !matches!(self.lamps[i].freshness, Freshness::Fresh) || self.line_due[i].is_some() {
             return; // leave uncertain and busy lamps alone
@@ -424,6 +427,7 @@ impl DemoOffice {
 
     fn incoming(&mut self, now: f64) {
         let remote = match self.rng.below(3) {
+            _ if self.colleagues.is_empty() => OUTSIDE[0].to_owned(),
             0 => OUTSIDE[self.rng.below(OUTSIDE.len())].to_owned(),
             _ => {
                 let i = self.rng.below(self.colleagues.len());
