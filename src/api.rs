@@ -80,6 +80,10 @@ pub enum Command {
         /// The consult call of an attended transfer.
         #[serde(default)]
         consult: Option<String>,
+        /// Attended, step one: hold `call` and call `target` to consult first (the transfer
+        /// is completed later with `consult` set to that call).
+        #[serde(default)]
+        attended: bool,
     },
     /// Pick up a colleague's ringing call (INVITE with Replaces from dialog-info, else the
     /// PBX's pickup code + extension).
@@ -101,6 +105,13 @@ pub enum Command {
         /// Entity tag of a state published earlier (by a previous run) to modify.
         #[serde(default)]
         etag: Option<String>,
+    },
+    /// Mute or unmute our microphone on a call (local: stop sending audio).
+    Mute {
+        /// The call.
+        call: String,
+        /// True to mute, false to unmute.
+        muted: bool,
     },
 }
 

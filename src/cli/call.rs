@@ -118,8 +118,12 @@ pub fn call(args: &CallArgs) -> i32 {
                         }
                         if let Some(t) = &transfer {
                             ctl.deadline = Some(Instant::now() + Duration::from_secs(transfer_after));
-                            ctl.on_deadline =
-                                vec![Command::Transfer { call: id.clone(), target: t.clone(), consult: None }];
+                            ctl.on_deadline = vec![Command::Transfer {
+                                call: id.clone(),
+                                target: t.clone(),
+                                consult: None,
+                                attended: false,
+                            }];
                         } else if let Some(secs) = park_after {
                             ctl.deadline = Some(Instant::now() + Duration::from_secs(secs));
                             ctl.on_deadline = vec![Command::Park { call: id.clone() }];

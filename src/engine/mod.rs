@@ -195,8 +195,20 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                 Some(Command::Hold { call }) => ua.call_action(now(), &call, CallAction::Hold),
                 Some(Command::Resume { call }) => ua.call_action(now(), &call, CallAction::Resume),
                 Some(Command::SendDtmf { call, digits }) => ua.call_action(now(), &call, CallAction::Dtmf(digits)),
-                Some(Command::Transfer { call, target, consult }) => match consult {
+                Some(Command::Transfer { call, target, consult, attended }) => match consult {
                     Some(k) => ua.attended_transfer(now(), &call, &k),
+                    None if attended => {
+                        // Consult first: hold the call, then call the target.
+                        ua.call_action(now(), &call, CallAction::Hold);
+                        match bind_rtp(local_ip(&ua)).await {
+                            Ok(sock) => {
+                                let local = sock.local_addr().unwrap_or_else(|_| unspecified(net.dest.addr));
+                                let id = ua.dial(now(), &target, local);
+                                rtp.insert(id, RtpSlot::Bound(sock));
+                            }
+                            Err(e) => sink.emit(Event::NetworkError { reason: format!("no RTP socket: {e}") }),
+                        }
+                    }
                     None => ua.transfer(now(), &call, &target),
                 },
                 Some(Command::Pickup { ext }) => ua.pickup(&ext),
@@ -206,6 +218,10 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                         Some(s) => ua.set_presence(now(), s, note.as_deref(), etag),
                         None => tracing::warn!(%status, "unknown presence status ignored"),
                     }
+                }
+                // Appended to the API by the console; the engine wires them with the calls issue.
+                Some(c @ Command::Mute { .. }) => {
+                    tracing::warn!(?c, "command not supported by the engine yet");
                 }
                 Some(c @ (Command::Shutdown | Command::ShutdownKeepingPresence)) => {
                     if shutdown_by.is_none() {

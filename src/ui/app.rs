@@ -1,0 +1,178 @@
+//! The console app: `logic()` drains engine events into the [`ConsoleState`]; `ui()` draws
+//! the views and sends the commands they produced. Repaints are requested only while
+//! something moves: a blinking key (~4 Hz), a call timer (1 Hz), or the demo's next change.
+
+use super::link::EngineLink;
+use super::state::{ConsoleState, KeyDef, KeyKind};
+use super::theme;
+use super::views::{self, Outbox, ViewState, WallMode};
+use crate::api::Command;
+use eframe::egui::{self, RichText};
+use std::time::Duration;
+
+/// Most events taken from the engine in one frame (the rest wait for the next one).
+const MAX_EVENTS_PER_FRAME: usize = 20_000;
+
+/// The desktop console.
+pub struct LampboardApp {
+    link: Box<dyn EngineLink>,
+    state: ConsoleState,
+    view: ViewState,
+    demo: bool,
+    started: bool,
+    outbox: Outbox,
+}
+
+impl LampboardApp {
+    /// A console over `link` showing `keys`; `demo` shows the demo banner.
+    pub fn new(link: Box<dyn EngineLink>, keys: Vec<KeyDef>, demo: bool) -> Self {
+        Self {
+            link,
+            state: ConsoleState::new(keys),
+            view: ViewState::default(),
+            demo,
+            started: false,
+            outbox: Vec::new(),
+        }
+    }
+
+    /// The console on the embedded demo office (deterministic for a given `seed`).
+    pub fn demo(seed: u64) -> Self {
+        let office = crate::demo::DemoLink::new(seed);
+        let keys = office.keys();
+        Self::new(Box::new(office), keys, true)
+    }
+
+    /// The view model (for tests and the lead's wiring).
+    pub fn state(&self) -> &ConsoleState {
+        &self.state
+    }
+
+    /// The UI-only state (for tests).
+    pub fn view(&self) -> &ViewState {
+        &self.view
+    }
+
+    /// Shows the wall as keys or as the list.
+    pub fn set_wall_mode(&mut self, mode: WallMode) {
+        self.view.mode = mode;
+    }
+
+    /// Sends the commands that start the console: watch every lamp key.
+    fn start(&mut self) {
+        for kind in [KeyKind::Presence, KeyKind::Blf] {
+            let targets: Vec<String> =
+                self.state.keys().iter().filter(|k| k.kind == kind).map(|k| k.ext.clone()).collect();
+            if !targets.is_empty() {
+                let events = views::edit::packages(kind);
+                self.link.send(Command::Watch { targets, events, list: None });
+            }
+        }
+    }
+
+    /// Takes the waiting engine events (at most [`MAX_EVENTS_PER_FRAME`]).
+    fn drain(&mut self, now: f64) -> bool {
+        let at = Duration::from_secs_f64(now.max(0.0));
+        let mut n = 0;
+        while n < MAX_EVENTS_PER_FRAME {
+            let Some(e) = self.link.poll_event(at) else { break };
+            self.state.apply(e, now);
+            n += 1;
+        }
+        n == MAX_EVENTS_PER_FRAME
+    }
+
+    fn schedule_repaint(&self, ctx: &egui::Context, now: f64) {
+        let mut after: Option<f32> = None;
+        let mut want = |secs: f32| after = Some(after.map_or(secs, |a| a.min(secs)));
+        if self.state.needs_blink() || self.state.calls.iter().any(|c| c.is_incoming_ringing()) {
+            want(theme::BLINK_REPAINT_SECS);
+        }
+        if let Some(t) = self.state.calls.iter().filter_map(|c| c.answered_at).next() {
+            // The next whole second of the call timer.
+            let frac = (now - t).fract() as f32;
+            want((1.0 - frac).max(0.05));
+        }
+        if let Some(w) = self.link.next_wakeup() {
+            want(((w.as_secs_f64() - now) as f32).max(0.02));
+        }
+        if let Some(a) = after {
+            ctx.request_repaint_after(Duration::from_secs_f32(a));
+        }
+    }
+}
+
+impl LampboardApp {
+    /// The non-drawing work of a frame: start the console once, take the engine's events.
+    /// (`eframe::App::logic` calls it; benches drive it on a bare `egui::Context`.)
+    pub fn pump(&mut self, ctx: &egui::Context) {
+        let now = ctx.input(|i| i.time);
+        if !self.started {
+            self.started = true;
+            ctx.set_theme(egui::Theme::Dark);
+            self.start();
+        }
+        if self.drain(now) {
+            ctx.request_repaint();
+        }
+    }
+
+    /// Draws the console into `ui` and sends the commands the views produced.
+    /// (`eframe::App::ui` calls it.)
+    pub fn draw(&mut self, ui: &mut egui::Ui) {
+        let now = ui.input(|i| i.time);
+        let mut out = std::mem::take(&mut self.outbox);
+        if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
+            self.view.focus_search = true;
+        }
+        if self.demo {
+            egui::Panel::top("demo-banner").frame(egui::Frame::new().fill(theme::BANNER_BG).inner_margin(4)).show(
+                ui,
+                |ui| {
+                    ui.vertical_centered(|ui| {
+                        ui.label(
+                            RichText::new("Demo office — not connected to a PBX").strong().color(theme::BANNER_TEXT),
+                        );
+                    });
+                },
+            );
+        }
+        egui::Panel::top("status").show(ui, |ui| {
+            ui.add_space(4.0);
+            views::status::status_ui(ui, &mut self.state, &mut self.view, &mut out);
+            ui.add_space(2.0);
+        });
+        egui::Panel::right("calls").resizable(false).exact_size(theme::CALLS_PANEL_WIDTH).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                if self.view.editing {
+                    views::edit::editor_ui(ui, &mut self.state, &mut self.view, &mut out);
+                    ui.separator();
+                }
+                views::calls::calls_ui(ui, &mut self.state, &mut self.view, now, &mut out);
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            views::wall::toolbar_ui(ui, &mut self.state, &mut self.view, &mut out);
+            ui.add_space(4.0);
+            match self.view.mode {
+                WallMode::Keys => views::wall::wall_ui(ui, &self.state, &mut self.view, now, &mut out),
+                WallMode::List => views::list::list_ui(ui, &self.state, &mut out),
+            }
+        });
+        for c in out.drain(..) {
+            self.link.send(c);
+        }
+        self.outbox = out;
+        self.schedule_repaint(ui.ctx(), now);
+    }
+}
+
+impl eframe::App for LampboardApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.pump(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.draw(ui);
+    }
+}
