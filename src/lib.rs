@@ -10,6 +10,7 @@ pub mod demo;
 pub mod engine;
 pub mod forwarding;
 pub mod history;
+pub mod launch;
 pub mod media;
 pub mod pbx;
 pub mod presence;

@@ -18,16 +18,8 @@ fn main() {
         Some(Sub::Rules { action }) => cli::rules::run(action),
         Some(Sub::Account { action }) => cli::account::run(action),
         Some(Sub::History(args)) => cli::history::run(args),
-        None => {
-            // With no PBX configured yet, the app opens on the embedded demo.
-            match lampboard::ui::run(true) {
-                Ok(()) => 0,
-                Err(e) => {
-                    eprintln!("lampboard: cannot open the window: {e}");
-                    1
-                }
-            }
-        }
+        // No subcommand: the console on the default account, or the demo office.
+        None => lampboard::launch::desktop(cli.demo),
     };
     std::process::exit(code);
 }

@@ -131,7 +131,7 @@ fn pickup_takes_a_ringing_colleagues_call_and_transfer_moves_it() {
     assert_eq!(Some(call.1.clone()), ringing.caller);
     office.handle_command(
         Duration::from_secs(61),
-        Command::Transfer { call: call.0, target: "1001".into(), attended: false },
+        Command::Transfer { call: call.0, target: "1001".into(), attended: false, consult: None },
     );
     let ev = drain(&mut office);
     assert!(

@@ -259,7 +259,10 @@ fn dropping_a_call_on_a_key_transfers_it() {
     h.drop_at(to);
     h.run_steps(2);
     let transfers = engine.sent_matching(|c| matches!(c, Command::Transfer { .. }));
-    assert_eq!(transfers, vec![Command::Transfer { call: "c9".into(), target: "1002".into(), attended: false }]);
+    assert_eq!(
+        transfers,
+        vec![Command::Transfer { call: "c9".into(), target: "1002".into(), attended: false, consult: None }]
+    );
     assert!(engine.sent_matching(|c| matches!(c, Command::Dial { .. })).is_empty(), "a drop is not a click");
 }
 
@@ -377,7 +380,12 @@ fn the_key_context_menu_offers_consult_transfer_and_the_keypad_sends_dtmf() {
     h.run_steps(2);
     h.get_by_label("Consult, then transfer").click();
     h.run_steps(2);
-    assert!(engine.sent().contains(&Command::Transfer { call: "c3".into(), target: "1002".into(), attended: true }));
+    assert!(engine.sent().contains(&Command::Transfer {
+        call: "c3".into(),
+        target: "1002".into(),
+        attended: true,
+        consult: None
+    }));
     h.get_by_label("Keypad").click();
     h.run_steps(2);
     h.get_by_label("Keypad (DTMF)");

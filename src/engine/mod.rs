@@ -69,6 +69,16 @@ impl EngineHandle {
         let _ = self.commands.send(c);
     }
 
+    /// Splits the handle into a command sender and the event receiver (for a client that
+    /// owns them separately, like the GUI's engine link). The thread runs on by itself.
+    pub fn into_parts(mut self) -> (impl FnMut(Command) + Send + 'static, std::sync::mpsc::Receiver<Event>) {
+        let commands = self.commands.clone();
+        let (_, dummy) = std::sync::mpsc::channel();
+        let events = std::mem::replace(&mut self.events, dummy);
+        self.thread.take();
+        (move |c| drop(commands.send(c)), events)
+    }
+
     /// Waits for the engine thread to finish.
     pub fn join(mut self) {
         if let Some(t) = self.thread.take() {

@@ -1,0 +1,122 @@
+//! What `lampboard` without a subcommand opens: the console on the default account from the
+//! config file (password from the OS keyring, or `LAMPBOARD_PASSWORD`), or — with `--demo`,
+//! or when no account is configured yet — on the embedded demo office.
+
+use crate::api::Event;
+use crate::cli::{AccountArgs, prepare};
+use crate::config::{self, Paths, wall::KeyKind as WallKind};
+use crate::engine;
+use crate::history::{HistoryDb, HistoryRecorder, unix_ms};
+use crate::ui::{self, ChannelLink, KeyDef, KeyKind, LampboardApp};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
+
+/// Opens the desktop app; returns the exit code.
+pub fn desktop(force_demo: bool) -> i32 {
+    let result = match (force_demo, configured()) {
+        (false, Some((cfg, keys, account))) => ui::run_with(move |ctx| {
+            let ctx = ctx.clone();
+            let repaint = ctx.clone();
+            let waker: engine::Waker = Arc::new(move || ctx.request_repaint());
+            match engine::spawn(cfg, waker) {
+                Ok(h) => {
+                    let (send, events) = h.into_parts();
+                    let (send, events) = with_history(send, events, account, move || repaint.request_repaint());
+                    LampboardApp::new(Box::new(ChannelLink::new(send, events)), keys, false)
+                }
+                Err(e) => {
+                    eprintln!("lampboard: cannot start the engine ({e}); opening the demo office");
+                    LampboardApp::demo(ui::DEMO_SEED)
+                }
+            }
+        }),
+        _ => ui::run(true),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("lampboard: cannot open the window: {e}");
+            1
+        }
+    }
+}
+
+/// The default account's engine configuration and its wall, when one is configured and its
+/// password can be had; otherwise the reason is logged and `None` (→ the demo).
+fn configured() -> Option<(engine::EngineConfig, Vec<KeyDef>, String)> {
+    let paths = Paths::platform()?;
+    let cfg = match config::load_or_default(&paths.config_file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("lampboard: {e}; opening the demo office");
+            return None;
+        }
+    };
+    let account = cfg.default_account()?.name.clone();
+    // The account options at their defaults: `prepare` completes them from the config file.
+    #[derive(clap::Parser)]
+    struct Defaults {
+        #[command(flatten)]
+        account: AccountArgs,
+    }
+    let args = <Defaults as clap::Parser>::try_parse_from(["lampboard"]).ok()?.account;
+    let engine_cfg = prepare(&args).ok()?;
+    let keys = cfg
+        .wall
+        .pages
+        .iter()
+        .flat_map(|p| {
+            p.keys.iter().map(move |k| {
+                let kind = match k.kind {
+                    WallKind::Presence => KeyKind::Presence,
+                    WallKind::Blf => KeyKind::Blf,
+                    WallKind::SpeedDial => KeyKind::SpeedDial,
+                };
+                let label = k.label.clone().unwrap_or_else(|| k.ext.clone());
+                KeyDef::new(&k.ext, &label, kind, k.group.as_deref().unwrap_or(&p.name))
+            })
+        })
+        .collect();
+    Some((engine_cfg, keys, account))
+}
+
+/// Puts the call history recorder (SQLite in the platform data dir) between the engine and
+/// the UI: every event and command passes it on its way. Without a usable database the
+/// console runs on and says why on stderr.
+fn with_history(
+    mut send: impl FnMut(crate::api::Command) + Send + 'static,
+    events: Receiver<Event>,
+    account: String,
+    wake: impl Fn() + Send + 'static,
+) -> (impl FnMut(crate::api::Command) + Send + 'static, Receiver<Event>) {
+    let recorder = HistoryDb::open_platform()
+        .and_then(|db| HistoryRecorder::new(db, Some(account)))
+        .map_err(|e| eprintln!("lampboard: no call history: {e}"))
+        .ok()
+        .map(|r| Arc::new(Mutex::new(r)));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let rec = recorder.clone();
+    let _ = std::thread::Builder::new().name("history".into()).spawn(move || {
+        for ev in events {
+            if let Some(r) = &rec
+                && let Ok(mut r) = r.lock()
+                && let Err(e) = r.on_event(&ev, unix_ms(std::time::SystemTime::now()))
+            {
+                tracing::warn!(%e, "call history not written");
+            }
+            if tx.send(ev).is_err() {
+                break;
+            }
+            wake();
+        }
+    });
+    let send = move |c: crate::api::Command| {
+        if let Some(r) = &recorder
+            && let Ok(mut r) = r.lock()
+        {
+            r.on_command(&c);
+        }
+        send(c);
+    };
+    (send, rx)
+}
