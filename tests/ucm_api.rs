@@ -365,3 +365,39 @@ async fn cli_presence_set_via_ucm_api() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"event\":\"ucm_failed\""));
     assert_eq!(d.account("1001").unwrap()["presence_status"], "dnd");
 }
+
+/// `lampboard rules push`: the rules file lands on the UCM (checked through the test double's
+/// stored account): status, the away entry's CFU with its time type, the forward whitelist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_rules_push_sends_the_forwarding_list() {
+    let d = double_with_1001().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("rules.toml");
+    std::fs::write(
+        &file,
+        "status = \"away\"\nfwd_whitelist = [\"_10XX\"]\noffice_hours = [\"mon-fri 08:00-17:00\"]\n\
+         [per_status.away]\ncfu = \"2000\"\ncfu_time = \"out-of-office\"\n",
+    )
+    .unwrap();
+    let (url, ca) = (d.url.clone(), d.ca_file.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_lampboard"))
+            .args(["rules", "push", "--ucm-url", &url, "--ucm-user", USER, "--user", "1001", "--file"])
+            .arg(&file)
+            .arg("--ucm-ca-file")
+            .arg(&ca)
+            .env("LAMPBOARD_UCM_PASSWORD", PASSWORD)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("\"event\":\"ucm_applied\""), "{stdout}");
+    let acc = d.account("1001").unwrap();
+    assert_eq!(acc["presence_status"], "away");
+    assert_eq!(acc["fwdwhitelist"], "_10XX");
+    let list = serde_json::to_string(&acc).unwrap();
+    assert!(list.contains("\"cfu\":\"2000\""), "{list}");
+}

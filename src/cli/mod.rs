@@ -18,6 +18,7 @@ pub mod call;
 pub mod history;
 pub mod presence;
 pub mod rules;
+pub mod rules_push;
 pub mod session;
 pub mod watch;
 

@@ -24,6 +24,8 @@ pub enum RulesAction {
     Set(Box<SetArgs>),
     /// Print what would happen to a call.
     Check(CheckArgs),
+    /// Send the rules to a Grandstream UCM (HTTPS API), so the PBX enforces them too.
+    Push(super::rules_push::PushArgs),
 }
 
 /// `lampboard rules show`.
@@ -142,6 +144,7 @@ fn parse_on_off(s: &str) -> Result<bool, String> {
 /// Runs `lampboard rules …`; returns the exit code.
 pub fn run(action: &RulesAction) -> i32 {
     let result = match action {
+        RulesAction::Push(a) => return super::rules_push::run(a),
         RulesAction::Show(a) => show(a),
         RulesAction::Set(a) => set(a),
         RulesAction::Check(a) => check(a),

@@ -12,6 +12,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod forwarding;
+pub mod from_rules;
 pub mod model;
 pub mod protocol;
 mod tls;
@@ -35,6 +36,32 @@ pub struct Applied {
     pub applied_changes: bool,
     /// The whole read-back (presence, forwarding, DND, whitelists as the UCM has them).
     pub read_back: UcmAccountSettings,
+}
+
+/// Pushes Lampboard's forwarding rules (status, per-status forwarding list, DND, whitelists)
+/// to `extension` on the UCM and confirms the status by reading it back.
+pub async fn push_rules(
+    cfg: &UcmConfig,
+    extension: &str,
+    rules: &crate::forwarding::Rules,
+) -> Result<Applied, UcmError> {
+    let settings = from_rules::settings_from_rules(rules);
+    let mut client = UcmClient::new(cfg)?;
+    let outcome = client.update_account(extension, &settings).await?;
+    let read_back = client.get_account(extension).await?;
+    let wanted = rules.user_status();
+    let got = read_back.user_status();
+    if let Some(g) = &got
+        && *g != wanted
+    {
+        return Err(UcmError::NotApplied { wanted: wanted.label().to_owned(), got: g.label().to_owned() });
+    }
+    Ok(Applied {
+        extension: extension.to_owned(),
+        status: got.unwrap_or(wanted),
+        applied_changes: outcome.applied_changes,
+        read_back,
+    })
 }
 
 /// Sets the own status of `extension` on the UCM and confirms it by reading it back: login,
