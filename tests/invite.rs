@@ -205,7 +205,7 @@ fn rejections_report_their_reason_and_redirect_is_followed() {
     }
     let mut s = caller();
     let inv = send(&mut s);
-    let mut moved = resp(&inv, 302, b"");
+    let mut moved = Response::to_request(&inv, 302, "Moved Temporarily", Some("rtag"));
     moved.headers.remove(&name("Contact"));
     moved.headers.insert(name("Contact"), "<sip:1005@pbx.test>".to_string());
     s.handle_response(Instant::now(), &inv, &moved);
@@ -318,4 +318,96 @@ fn our_2xx_to_a_reinvite_is_retransmitted_until_the_ack() {
     ack.method = lampboard::sip::message::method_from("ACK");
     s.handle_request(t, &ack);
     assert_eq!(s.poll_timeout(), None);
+}
+
+fn peer_request_with(method: &str, cseq: u32, extra: &str, ctype: &str, body: &str) -> Request {
+    let ct = if body.is_empty() { String::new() } else { format!("Content-Type: {ctype}\r\n") };
+    let text = format!(
+        "{method} sip:1001@192.0.2.5:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bK{method}{cseq}\r\n\
+From: <sip:1002@pbx.test>;tag=rtag\r\nTo: <sip:1001@pbx.test>;tag=ctag\r\nCall-ID: call1@test\r\n\
+CSeq: {cseq} {method}\r\nContact: <sip:1002@192.0.2.9:5060>\r\n{extra}{ct}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    match SipMessage::parse(text.as_bytes()).expect("peer request parses") {
+        SipMessage::Request(r) => r,
+        SipMessage::Response(_) => unreachable!(),
+    }
+}
+
+#[test]
+fn blind_transfer_sends_refer_and_follows_the_sipfrag_notifies() {
+    let t0 = Instant::now();
+    let (mut s, _) = answered_caller(t0);
+    s.refer("<sip:1003@pbx.test>", "sip:1001@pbx.test");
+    let refer = send(&mut s);
+    assert_eq!(refer.method.to_string(), "REFER");
+    assert_eq!(refer.header(&name("Refer-To")), Some("<sip:1003@pbx.test>"));
+    assert_eq!(refer.header(&name("Referred-By")), Some("<sip:1001@pbx.test>"));
+    s.handle_response(t0, &refer, &resp(&refer, 202, b""));
+    assert_eq!(events(&mut s), vec![CallEvent::ReferAnswered { code: 202 }]);
+    let trying = peer_request_with(
+        "NOTIFY",
+        7,
+        "Event: refer\r\nSubscription-State: active;expires=60\r\n",
+        "message/sipfrag;version=2.0",
+        "SIP/2.0 100 Trying\r\n",
+    );
+    assert_eq!(s.handle_request(t0, &trying).map(|r| r.code), Some(200));
+    assert_eq!(events(&mut s), vec![CallEvent::ReferProgress { code: 100, terminated: false }]);
+    let ok = peer_request_with(
+        "NOTIFY",
+        8,
+        "Event: refer\r\nSubscription-State: terminated;reason=noresource\r\n",
+        "message/sipfrag",
+        "SIP/2.0 200 OK\r\n",
+    );
+    assert_eq!(s.handle_request(t0, &ok).map(|r| r.code), Some(200));
+    assert_eq!(events(&mut s), vec![CallEvent::ReferProgress { code: 200, terminated: true }]);
+    // A NOTIFY whose body is no sipfrag gets 400, not a crash.
+    let bad = peer_request_with("NOTIFY", 9, "Event: refer\r\n", "message/sipfrag", "hello");
+    assert_eq!(s.handle_request(t0, &bad).map(|r| r.code), Some(400));
+}
+
+#[test]
+fn received_refer_is_accepted_reported_and_answered_with_notifies() {
+    let t0 = Instant::now();
+    let (mut s, _) = answered_caller(t0);
+    let refer = peer_request_with(
+        "REFER",
+        5,
+        "Refer-To: <sip:1004@pbx.test?Replaces=abc%40h%3Bto-tag%3Dx%3Bfrom-tag%3Dy>\r\nReferred-By: <sip:1002@pbx.test>\r\n",
+        "",
+        "",
+    );
+    assert_eq!(s.handle_request(t0, &refer).map(|r| r.code), Some(202));
+    let ev = events(&mut s);
+    assert!(matches!(&ev[..], [CallEvent::Referred { refer_to, .. }] if refer_to.contains("Replaces=")), "{ev:?}");
+    let n = send(&mut s);
+    assert_eq!(n.method.to_string(), "NOTIFY");
+    assert_eq!(n.header(&name("Event")), Some("refer"));
+    assert_eq!(&n.body[..], b"SIP/2.0 100 Trying\r\n");
+    s.notify_refer(200, "OK", true);
+    let n = send(&mut s);
+    assert!(n.header(&name("Subscription-State")).unwrap().starts_with("terminated"));
+    assert_eq!(&n.body[..], b"SIP/2.0 200 OK\r\n");
+    // A REFER without Refer-To is refused.
+    let bad = peer_request_with("REFER", 6, "", "", "");
+    assert_eq!(s.handle_request(t0, &bad).map(|r| r.code), Some(400));
+}
+
+#[test]
+fn redirect_after_180_sends_a_fresh_invite_without_the_to_tag() {
+    let t0 = Instant::now();
+    let mut s = caller();
+    let inv = send(&mut s);
+    s.handle_response(t0, &inv, &resp(&inv, 180, b""));
+    assert_eq!(s.state(), CallState::Early);
+    let mut moved = Response::to_request(&inv, 302, "Moved Temporarily", Some("rtag"));
+    moved.headers.insert(name("Contact"), "<sip:2000@pbx.test>".to_string());
+    s.handle_response(t0, &inv, &moved);
+    let again = send(&mut s);
+    assert_eq!(again.method.to_string(), "INVITE");
+    assert!(again.uri.to_string().contains("2000"), "{}", again.uri);
+    assert_eq!(again.to_tag(), None, "outside the early dialog of the 180");
+    assert_eq!(s.state(), CallState::Calling);
 }
