@@ -79,6 +79,13 @@ pub enum Command {
         #[serde(default)]
         etag: Option<String>,
     },
+    /// Mute or unmute our microphone in a call (silence is sent while muted).
+    Mute {
+        /// The call.
+        call: String,
+        /// True to mute, false to unmute.
+        on: bool,
+    },
 }
 
 /// What the engine reports.
@@ -200,6 +207,19 @@ pub enum Event {
     },
     /// The engine has stopped; no more events follow.
     Stopped,
+    /// A sound device of a call was opened, moved (hot-plug) or could not be opened.
+    Audio {
+        /// The call, if the stream belongs to one.
+        id: Option<String>,
+        /// input, output or ring.
+        role: String,
+        /// opened, moved or failed.
+        state: String,
+        /// The device in use now, `null` when none could be opened.
+        device: Option<String>,
+        /// Why (the device error, or what changed).
+        reason: Option<String>,
+    },
 }
 
 /// One lamp on the wall: a watched colleague's merged state, ready to draw or print.

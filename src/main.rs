@@ -15,6 +15,7 @@ fn main() {
         Some(Sub::Call(args)) => cli::call::call(args),
         Some(Sub::Answer(args)) => cli::call::answer(args),
         Some(Sub::Presence { action }) => cli::presence::run(action),
+        Some(Sub::Devices(args)) => cli::devices::devices(args),
         None => {
             // With no PBX configured yet, the app opens on the embedded demo.
             match lampboard::ui::run(true) {

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub mod call;
+pub mod devices;
 pub mod presence;
 pub mod session;
 pub mod watch;
@@ -46,6 +47,8 @@ pub enum Sub {
     Call(call::CallArgs),
     /// Wait for incoming calls and answer them; audio from/to WAV files.
     Answer(call::AnswerArgs),
+    /// List the sound devices as JSON lines.
+    Devices(devices::DevicesArgs),
     /// Own presence status.
     Presence {
         /// What to do.

@@ -4,9 +4,11 @@
 //! (see the contract in [`crate::ua`]). Clients talk to it only through [`api::Command`] and
 //! [`api::Event`]; a wake-up closure lets the GUI repaint without the engine knowing egui.
 
+pub mod audio_io;
 pub mod dns;
 pub mod flow;
 pub mod media;
+pub mod tones;
 
 use crate::api::{Command, Event};
 use crate::presence::status::UserStatus;
@@ -45,7 +47,7 @@ pub struct EngineConfig {
     pub timers: TimerConfig,
     /// Register as soon as the engine starts.
     pub register_on_start: bool,
-    /// What calls play and record (files or silence; sound devices come later).
+    /// What calls play and record: WAV files, or the sound devices (cpal or null).
     pub audio: media::AudioFiles,
 }
 
@@ -140,8 +142,9 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
     let mut cmds_open = true;
     let mut rtp: std::collections::HashMap<String, RtpSlot> = std::collections::HashMap::new();
     let mut finishing = Vec::new();
+    let mut tones = tones::Tones::new(&cfg.audio);
     loop {
-        net.drain(&mut ua, sink, now()).await;
+        net.drain(&mut ua, sink, &mut tones, now()).await;
         run_media_actions(&mut ua, &mut rtp, &mut finishing, &cfg.audio, sink);
         if let Some(by) = shutdown_by
             && (ua.is_quiet() || Instant::now() >= by)
@@ -179,6 +182,11 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                 Some(Command::Hold { call }) => ua.call_action(now(), &call, CallAction::Hold),
                 Some(Command::Resume { call }) => ua.call_action(now(), &call, CallAction::Resume),
                 Some(Command::SendDtmf { call, digits }) => ua.call_action(now(), &call, CallAction::Dtmf(digits)),
+                Some(Command::Mute { call, on }) => {
+                    if let Some(RtpSlot::Running(tx, _)) = rtp.get(&call) {
+                        let _ = tx.send(media::MediaCtl::Mute(on));
+                    }
+                }
                 Some(Command::SetPresence { status, note, etag }) => {
                     match UserStatus::parse(&status, note.as_deref()) {
                         Some(s) => ua.set_presence(now(), s, note.as_deref(), etag),
@@ -209,6 +217,7 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
             _ = sleep_until_opt(wake_at) => ua.handle_timeout(now()),
         }
     }
+    tones.stop_all();
     // Media tasks report their statistics when they stop: let them finish.
     for (_, slot) in rtp.drain() {
         if let RtpSlot::Running(tx, task) = slot {
@@ -326,8 +335,9 @@ impl Net {
     }
 
     /// Sends everything the user agent has queued and hands its events to the client.
-    async fn drain(&mut self, ua: &mut UserAgent, sink: &Sink, now: std::time::Instant) {
+    async fn drain(&mut self, ua: &mut UserAgent, sink: &Sink, tones: &mut tones::Tones, now: std::time::Instant) {
         while let Some(ev) = ua.poll_event() {
+            tones.on_event(&ev, sink);
             sink.emit(ev);
         }
         while let Some(t) = ua.poll_transmit() {
