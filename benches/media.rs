@@ -64,11 +64,14 @@ fn call_seconds(mut enc: Box<dyn Codec>, mut dec: Box<dyn Codec>, seconds: usize
     start.elapsed()
 }
 
+/// A codec's name with an encoder and a decoder.
+type Case = (&'static str, Box<dyn Codec>, Box<dyn Codec>);
+
 fn main() {
     let seconds = 20;
     println!("CPU per active call (20 ms frames, {seconds} s of audio each way, one core):");
     for device in [false, true] {
-        let cases: Vec<(&str, Box<dyn Codec>, Box<dyn Codec>)> = vec![
+        let cases: Vec<Case> = vec![
             ("PCMU", Box::new(Pcmu), Box::new(Pcmu)),
             ("G722", Box::new(G722::new()), Box::new(G722::new())),
             ("opus", Box::new(Opus::new(111).expect("libopus")), Box::new(Opus::new(111).expect("libopus"))),

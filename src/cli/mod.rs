@@ -97,8 +97,8 @@ pub struct AccountArgs {
     /// Requested subscription lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     pub sub_expires: u32,
-    /// Audio codecs in order of preference (PCMU, PCMA today; G.722 and Opus later).
-    #[arg(long, value_delimiter = ',', default_value = "PCMU,PCMA")]
+    /// Audio codecs in order of preference (opus, G722, PCMU, PCMA).
+    #[arg(long, value_delimiter = ',', default_value = "opus,G722,PCMU,PCMA")]
     pub codec: Vec<String>,
     /// Do not REGISTER (watch or publish only, e.g. straight against a presence server).
     #[arg(long)]

@@ -178,7 +178,7 @@ impl DeviceAudio {
         if let Some(StreamHealth::Failed(why)) = self.playback.as_ref().map(|p| p.health()) {
             self.watcher.stream_failed(StreamRole::Output, &why);
         }
-        if self.ticks % LIST_EVERY_TICKS == 0
+        if self.ticks.is_multiple_of(LIST_EVERY_TICKS)
             && let Ok(list) = self.backend.devices()
         {
             self.watcher.devices_listed(&list);

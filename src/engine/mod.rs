@@ -99,6 +99,12 @@ pub struct Sink {
 }
 
 impl Sink {
+    /// A sink sending to `tx` and calling `wake` after each event (tests drive media tasks
+    /// with one).
+    pub fn new(tx: std::sync::mpsc::Sender<Event>, wake: Waker) -> Self {
+        Sink { tx, wake }
+    }
+
     /// Sends an event and wakes the client.
     pub fn emit(&self, e: Event) {
         let _ = self.tx.send(e);

@@ -138,9 +138,9 @@ impl Band {
         let step = if d == 0 { 0 } else { 128 };
         let sgd = sign(d);
         let mut b = [0i32; 7];
-        for i in 1..7 {
-            let term = if sign(self.d[i]) == sgd { step } else { -step };
-            b[i] = sat(term + ((self.b[i] * 32640) >> 15));
+        for ((new, &old), &past) in b.iter_mut().zip(&self.b).zip(&self.d).skip(1) {
+            let term = if sign(past) == sgd { step } else { -step };
+            *new = sat(term + ((old * 32640) >> 15));
         }
         // DELAYA: shift the delay lines.
         for i in (1..7).rev() {
