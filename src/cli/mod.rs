@@ -43,9 +43,9 @@ pub enum Sub {
     Register(RegisterArgs),
     /// Watch colleagues' presence and lines; one JSON line per lamp change.
     Watch(watch::WatchArgs),
-    /// Call a number or colleague; audio from/to WAV files.
+    /// Call a number or colleague; audio from/to WAV files or the sound devices.
     Call(call::CallArgs),
-    /// Wait for incoming calls and answer them; audio from/to WAV files.
+    /// Wait for incoming calls and answer them; audio from/to WAV files or the sound devices.
     Answer(call::AnswerArgs),
     /// List the sound devices as JSON lines.
     Devices(devices::DevicesArgs),

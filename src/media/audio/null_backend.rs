@@ -2,10 +2,11 @@
 //! playback keeps what it is given in memory (or drops it). Not clocked: the caller's tick is
 //! the clock. Used by tests, by `--audio null`, and on machines without sound.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use super::{AudioBackend, AudioError, Capture, DeviceInfo, DeviceKind, Playback, StreamHealth};
-use crate::media::resample;
+use crate::media::Resampler;
 
 /// The device name the null backend lists.
 pub const NULL_DEVICE: &str = "null";
@@ -76,8 +77,12 @@ impl AudioBackend for NullBackend {
 
     fn open_capture(&self, name: Option<&str>, rate: u32) -> Result<Box<dyn Capture>, AudioError> {
         check(self.present, DeviceKind::Input, name)?;
-        let samples = resample(&self.source, self.source_rate, rate.max(1));
-        Ok(Box::new(NullCapture { samples, position: 0 }))
+        Ok(Box::new(NullCapture {
+            source: Arc::clone(&self.source),
+            position: 0,
+            resampler: Resampler::new(self.source_rate, rate.max(1)),
+            ready: VecDeque::new(),
+        }))
     }
 
     fn open_playback(&self, name: Option<&str>, rate: u32) -> Result<Box<dyn Playback>, AudioError> {
@@ -99,9 +104,14 @@ fn check(present: bool, kind: DeviceKind, name: Option<&str>) -> Result<(), Audi
     }
 }
 
+/// Delivers the source signal, converted to the stream's rate as it is read.
 struct NullCapture {
-    samples: Vec<i16>,
+    source: Arc<Vec<i16>>,
+    /// Next source sample to convert.
     position: usize,
+    resampler: Resampler,
+    /// Converted samples not yet read.
+    ready: VecDeque<i16>,
 }
 
 impl Capture for NullCapture {
@@ -110,10 +120,23 @@ impl Capture for NullCapture {
     }
 
     fn read(&mut self, out: &mut [i16]) -> usize {
-        let n = out.len().min(self.samples.len().saturating_sub(self.position));
-        out[..n].copy_from_slice(&self.samples[self.position..self.position + n]);
+        // Bounded: each round converts up to 960 more source samples.
+        for _ in 0..64 {
+            if self.ready.len() >= out.len() || self.position >= self.source.len() {
+                break;
+            }
+            let end = (self.position + 960).min(self.source.len());
+            self.ready.extend(self.resampler.process(&self.source[self.position..end]));
+            self.position = end;
+            if end == self.source.len() {
+                self.ready.extend(self.resampler.flush());
+            }
+        }
+        let n = out.len().min(self.ready.len());
+        for (o, s) in out.iter_mut().zip(self.ready.drain(..n)) {
+            *o = s;
+        }
         out[n..].fill(0);
-        self.position += n;
         n
     }
 
