@@ -86,6 +86,16 @@ pub enum Command {
         /// True to mute, false to unmute.
         on: bool,
     },
+    /// Choose the sound devices by name (`None`: the system default), for the calls running
+    /// now and the next ones. Ignored for calls that use WAV files.
+    SetAudioDevices {
+        /// Microphone.
+        input: Option<String>,
+        /// Speaker or headset.
+        output: Option<String>,
+        /// Where incoming calls ring.
+        ring: Option<String>,
+    },
 }
 
 /// What the engine reports.

@@ -108,14 +108,18 @@ fn tone_crosses_the_device_path_for_each_codec() {
         // Every 20 ms tick plays a frame at the codec's sample rate, silence until audio comes.
         assert_eq!(played.len() % (rate as usize / 50), 0, "{name}: whole frames");
         assert!(played.len() >= rate as usize, "{name}: {} samples played", played.len());
-        // From the first sound on (starting is slow in debug builds: the null backend
-        // resamples its whole input when the stream opens), skipping the codec's start-up.
+        // From the first sound on, skipping the codec's start-up.
         let heard: Vec<i16> = played.iter().copied().skip_while(|&s| s == 0).skip(rate as usize / 10).collect();
         assert!(heard.len() >= rate as usize / 2, "{name}: {} samples of sound", heard.len());
         let f = dominant_frequency(&heard, rate, 300.0..3400.0).expect("a tone");
         assert!((f - 1000.0).abs() <= 20.0, "{name}: heard {f} Hz");
-        let m = goertzel(&heard[..heard.len() * 3 / 4], rate, 1000.0);
-        assert!(m.snr_db >= 20.0, "{name}: SNR {:.1} dB", m.snr_db);
+        // SNR per 100 ms window; the median must reach 20 dB. (A tick that comes late on a
+        // loaded machine costs a concealed frame; that must not decide the test.)
+        let mut snr: Vec<f64> =
+            heard.chunks_exact(rate as usize / 10).map(|w| goertzel(w, rate, 1000.0).snr_db).collect();
+        snr.sort_by(f64::total_cmp);
+        let median = snr[snr.len() / 2];
+        assert!(median >= 20.0, "{name}: median SNR {median:.1} dB of {snr:?}");
         let opened: Vec<_> =
             events.iter().filter(|e| matches!(e, Event::Audio { state, .. } if state == "opened")).collect();
         assert_eq!(opened.len(), 4, "{name}: input and output opened on both sides: {events:?}");
@@ -273,4 +277,32 @@ fn tones_follow_the_call_state() {
         files.on_event(&call("c3", "ringing", "in"), &sink);
         assert!(!files.is_playing("c3"));
     });
+}
+
+#[test]
+fn changed_settings_move_a_running_call() {
+    use lampboard::engine::audio_io::DeviceAudio;
+    use lampboard::media::audio::AudioDevices;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = Sink::new(tx, Arc::new(|| {}));
+    let mut audio = DeviceAudio::open(Some("c1".into()), Box::new(NullBackend::new()), AudioDevices::default(), 8000);
+    audio.flush_events(&sink);
+    audio.set_devices(AudioDevices { input: Some("usb-mic".into()), ..Default::default() });
+    audio.flush_events(&sink);
+    let moved: Vec<String> = rx
+        .try_iter()
+        .filter_map(|e| match e {
+            Event::Audio { role, state, reason: Some(r), .. } if state == "moved" => Some(format!("{role}: {r}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        moved,
+        vec![
+            "input: audio settings changed; no audio input device named \"usb-mic\"; using the default device"
+                .to_string(),
+            "output: audio settings changed".to_string()
+        ]
+    );
+    assert_eq!(audio.input_device(), Some("null"));
 }

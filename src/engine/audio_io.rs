@@ -138,6 +138,16 @@ impl DeviceAudio {
         });
     }
 
+    /// Re-opens microphone and speaker on other devices (reported as `moved`).
+    pub fn set_devices(&mut self, devices: AudioDevices) {
+        if devices == self.devices {
+            return;
+        }
+        self.devices = devices;
+        self.open_role(StreamRole::Input, "moved", Some("audio settings changed".into()));
+        self.open_role(StreamRole::Output, "moved", Some("audio settings changed".into()));
+    }
+
     /// Reads the next microphone frame (silence when there is no microphone or `muted`).
     pub fn read(&mut self, frame: &mut [i16], muted: bool) {
         match self.capture.as_mut() {

@@ -49,6 +49,8 @@ pub enum MediaCtl {
     Dtmf(String),
     /// Mute (true) or unmute our microphone: silence is sent while muted.
     Mute(bool),
+    /// Move to other sound devices (ignored when the call uses WAV files).
+    SetDevices(AudioDevices),
     /// Stop and report.
     Stop,
 }
@@ -165,6 +167,12 @@ async fn run(
                     }
                 }
                 Some(MediaCtl::Mute(on)) => muted = on,
+                Some(MediaCtl::SetDevices(cfg)) => {
+                    if let Some(d) = devices.as_mut() {
+                        d.set_devices(cfg);
+                        d.flush_events(&sink);
+                    }
+                }
                 Some(MediaCtl::Stop) | None => break,
             },
             r = socket.recv_from(&mut buf) => {

@@ -148,10 +148,11 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
     let mut cmds_open = true;
     let mut rtp: std::collections::HashMap<String, RtpSlot> = std::collections::HashMap::new();
     let mut finishing = Vec::new();
-    let mut tones = tones::Tones::new(&cfg.audio);
+    let mut audio = cfg.audio.clone();
+    let mut tones = tones::Tones::new(&audio);
     loop {
         net.drain(&mut ua, sink, &mut tones, now()).await;
-        run_media_actions(&mut ua, &mut rtp, &mut finishing, &cfg.audio, sink);
+        run_media_actions(&mut ua, &mut rtp, &mut finishing, &audio, sink);
         if let Some(by) = shutdown_by
             && (ua.is_quiet() || Instant::now() >= by)
         {
@@ -191,6 +192,17 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                 Some(Command::Mute { call, on }) => {
                     if let Some(RtpSlot::Running(tx, _)) = rtp.get(&call) {
                         let _ = tx.send(media::MediaCtl::Mute(on));
+                    }
+                }
+                Some(Command::SetAudioDevices { input, output, ring }) => {
+                    audio.devices.input = input;
+                    audio.devices.output = output;
+                    audio.devices.ring = ring;
+                    tones.set_devices(&audio);
+                    for slot in rtp.values() {
+                        if let RtpSlot::Running(tx, _) = slot {
+                            let _ = tx.send(media::MediaCtl::SetDevices(audio.devices.clone()));
+                        }
                     }
                 }
                 Some(Command::SetPresence { status, note, etag }) => {

@@ -26,6 +26,11 @@ impl Tones {
         Tones { devices: (!files.uses_files()).then(|| files.devices.clone()), playing: HashMap::new() }
     }
 
+    /// Uses the devices of `files` for the tones started from now on.
+    pub fn set_devices(&mut self, files: &AudioFiles) {
+        self.devices = (!files.uses_files()).then(|| files.devices.clone());
+    }
+
     /// Whether a tone is playing for call `id`.
     pub fn is_playing(&self, id: &str) -> bool {
         self.playing.contains_key(id)

@@ -259,7 +259,7 @@ impl Capture for CpalCapture {
             self.converter.push(&self.scratch[..n]);
         }
         // Keep the delay bounded when the device clock runs ahead of ours.
-        let keep = out.len() * 3;
+        let keep = out.len() * 2;
         while self.converter.available() > keep + out.len() {
             let drop = (self.converter.available() - keep).min(self.converted.len());
             self.converter.pop(&mut self.converted[..drop]);
