@@ -237,13 +237,16 @@ async fn run(
                         concealer.good_frame(&pcm);
                         pcm
                     }
-                    Frame::Lost => match codec.conceal(frame_len) {
-                        Some(pcm) if pcm.len() == frame_len => {
-                            concealer.good_frame(&pcm);
-                            pcm
+                    Frame::Lost => {
+                        let recovered = jitter.peek_next().and_then(|next| codec.recover(next, frame_len));
+                        match recovered.or_else(|| codec.conceal(frame_len)) {
+                            Some(pcm) if pcm.len() == frame_len => {
+                                concealer.good_frame(&pcm);
+                                pcm
+                            }
+                            _ => concealer.conceal(frame_len),
                         }
-                        _ => concealer.conceal(frame_len),
-                    },
+                    }
                     Frame::Empty => vec![0; frame_len],
                 };
                 if let Some(w) = writer.as_mut().filter(|_| heard_anything) {

@@ -39,6 +39,13 @@ pub trait Codec: Send {
     /// Decodes one RTP payload into mono PCM samples.
     fn decode(&mut self, payload: &[u8]) -> Vec<i16>;
 
+    /// Rebuilds a lost frame of `samples` samples from redundancy in the payload that follows
+    /// it (Opus in-band FEC, RFC 7587 §3.1), when the codec has such data; `None` otherwise.
+    fn recover(&mut self, next_payload: &[u8], samples: usize) -> Option<Vec<i16>> {
+        let _ = (next_payload, samples);
+        None
+    }
+
     /// The codec's own concealment of a lost frame of `samples` samples, when it has one
     /// (Opus); `None` lets the caller use the generic concealer.
     fn conceal(&mut self, samples: usize) -> Option<Vec<i16>> {

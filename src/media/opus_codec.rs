@@ -2,10 +2,10 @@
 //! announced as `opus/48000/2` although we send and play mono, in-band FEC on
 //! (`useinbandfec=1`), 20 ms frames.
 //!
-//! A lost frame still goes through libopus' concealment so the decoder state knows about the
-//! gap, but the audio played comes from the generic concealer (see [`Codec::conceal`] below).
-//! In-band FEC is sent; using it on receive needs a look at the next packet in the jitter
-//! buffer and is not done yet.
+//! A lost frame is rebuilt from the in-band FEC copy in the next packet when that packet is
+//! already in the jitter buffer and carries one (SILK or hybrid mode, [`Codec::recover`]).
+//! Otherwise libopus' concealment runs so the decoder state knows about the gap, but the audio
+//! played comes from the generic concealer (see [`Codec::conceal`] below).
 
 use super::codec::Codec;
 
@@ -103,6 +103,20 @@ impl Codec for Opus {
                 tracing::debug!(%e, "Opus packet rejected");
                 Vec::new()
             }
+        }
+    }
+
+    /// Decodes the FEC copy of the lost frame from the next packet. Only SILK and hybrid
+    /// packets (TOC configurations 0–15) carry one; for CELT-only packets libopus would fall
+    /// back to its concealment, so those are left to [`Codec::conceal`].
+    fn recover(&mut self, next_payload: &[u8], samples: usize) -> Option<Vec<i16>> {
+        let toc = *next_payload.first()?;
+        if toc >> 3 >= 16 || samples == 0 || samples > MAX_FRAME {
+            return None;
+        }
+        match self.decoder.decode(next_payload, &mut self.scratch[..samples], true) {
+            Ok(n) if n == samples => Some(self.scratch[..n].to_vec()),
+            _ => None,
         }
     }
 
