@@ -23,7 +23,7 @@ use super::{
 };
 
 /// Most audio kept between the device and the call (ms) before old samples are dropped.
-const MAX_QUEUE_MS: usize = 100;
+const MAX_QUEUE_MS: usize = 60;
 
 /// The cpal backend on the system's default host.
 #[derive(Debug, Default, Clone, Copy)]
