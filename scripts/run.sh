@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PACKAGES=(build-essential pkg-config libasound2-dev)
+PACKAGES=(build-essential pkg-config libasound2-dev libopus-dev)
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 missing=()

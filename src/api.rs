@@ -113,6 +113,16 @@ pub enum Command {
         /// True to mute, false to unmute.
         muted: bool,
     },
+    /// Choose the sound devices by name (`None`: the system default), for the calls running
+    /// now and the next ones. Ignored for calls that use WAV files.
+    SetAudioDevices {
+        /// Microphone.
+        input: Option<String>,
+        /// Speaker or headset.
+        output: Option<String>,
+        /// Where incoming calls ring.
+        ring: Option<String>,
+    },
 }
 
 /// What the engine reports.
@@ -261,6 +271,19 @@ pub enum Event {
     },
     /// The engine has stopped; no more events follow.
     Stopped,
+    /// A sound device of a call was opened, moved (hot-plug) or could not be opened.
+    Audio {
+        /// The call, if the stream belongs to one.
+        id: Option<String>,
+        /// input, output or ring.
+        role: String,
+        /// opened, moved or failed.
+        state: String,
+        /// The device in use now, `null` when none could be opened.
+        device: Option<String>,
+        /// Why (the device error, or what changed).
+        reason: Option<String>,
+    },
 }
 
 /// One lamp on the wall: a watched colleague's merged state, ready to draw or print.

@@ -18,6 +18,7 @@ fn main() {
         Some(Sub::Rules { action }) => cli::rules::run(action),
         Some(Sub::Account { action }) => cli::account::run(action),
         Some(Sub::History(args)) => cli::history::run(args),
+        Some(Sub::Devices(args)) => cli::devices::devices(args),
         // No subcommand: the console on the default account, or the demo office.
         None => lampboard::launch::desktop(cli.demo),
     };

@@ -310,7 +310,8 @@ fn our_offer_is_exact() {
     assert_eq!(
         offer.to_string(),
         "v=0\r\no=- 4242 4242 IN IP4 192.0.2.99\r\ns=Lampboard\r\nc=IN IP4 192.0.2.99\r\nt=0 0\r\n\
-         m=audio 40000 RTP/AVP 96 9 0 8 101\r\na=rtpmap:96 opus/48000/2\r\na=rtpmap:9 G722/8000\r\n\
+         m=audio 40000 RTP/AVP 96 9 0 8 101\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=1\r\n\
+         a=rtpmap:9 G722/8000\r\n\
          a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n\
          a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n"
     );

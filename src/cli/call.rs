@@ -4,6 +4,7 @@
 use super::{AccountArgs, prepare, session};
 use crate::api::{Command, Event};
 use crate::engine::media::AudioFiles;
+use crate::media::audio::{AudioDevices, BackendKind};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -11,12 +12,24 @@ use std::time::{Duration, Instant};
 /// Audio options shared by `call` and `answer`.
 #[derive(Debug, Args, Clone)]
 pub struct AudioArgs {
-    /// WAV file to send (16-bit PCM, any rate). Without it: silence (sound devices come later).
+    /// WAV file to send (16-bit PCM, any rate). Without --play and --record the sound devices are used.
     #[arg(long)]
     pub play: Option<PathBuf>,
-    /// WAV file to write what we receive (16-bit mono at the codec rate).
+    /// WAV file to write what we receive (16-bit mono at the codec's sample rate).
     #[arg(long)]
     pub record: Option<PathBuf>,
+    /// Sound devices when there is no --play/--record: `device` (cpal) or `null` (none).
+    #[arg(long, default_value = "device")]
+    pub audio: BackendKind,
+    /// Microphone by name (see `lampboard devices`; default: the system's).
+    #[arg(long)]
+    pub input: Option<String>,
+    /// Speaker or headset by name (default: the system's).
+    #[arg(long)]
+    pub output: Option<String>,
+    /// Where incoming calls ring (default: the output device).
+    #[arg(long)]
+    pub ring: Option<String>,
 }
 
 /// `lampboard call`.
@@ -84,7 +97,16 @@ fn load_policy(arg: &str) -> Result<crate::ua::policy::PolicyHandle, String> {
 }
 
 fn audio(a: &AudioArgs) -> AudioFiles {
-    AudioFiles { play: a.play.clone(), record: a.record.clone() }
+    AudioFiles {
+        play: a.play.clone(),
+        record: a.record.clone(),
+        devices: AudioDevices {
+            backend: a.audio,
+            input: a.input.clone(),
+            output: a.output.clone(),
+            ring: a.ring.clone(),
+        },
+    }
 }
 
 /// Runs `lampboard call`; returns the exit code.

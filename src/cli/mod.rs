@@ -15,6 +15,7 @@ use std::time::Duration;
 
 pub mod account;
 pub mod call;
+pub mod devices;
 pub mod history;
 pub mod presence;
 pub mod rules;
@@ -46,10 +47,12 @@ pub enum Sub {
     Register(RegisterArgs),
     /// Watch colleagues' presence and lines; one JSON line per lamp change.
     Watch(watch::WatchArgs),
-    /// Call a number or colleague; audio from/to WAV files.
+    /// Call a number or colleague; audio from/to WAV files or the sound devices.
     Call(call::CallArgs),
-    /// Wait for incoming calls and answer them; audio from/to WAV files.
+    /// Wait for incoming calls and answer them; audio from/to WAV files or the sound devices.
     Answer(call::AnswerArgs),
+    /// List the sound devices as JSON lines.
+    Devices(devices::DevicesArgs),
     /// Own presence status.
     Presence {
         /// What to do.
@@ -118,8 +121,8 @@ pub struct AccountArgs {
     /// Requested subscription lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     pub sub_expires: u32,
-    /// Audio codecs in order of preference (PCMU, PCMA today; G.722 and Opus later).
-    #[arg(long, value_delimiter = ',', default_value = "PCMU,PCMA")]
+    /// Audio codecs in order of preference (opus, G722, PCMU, PCMA).
+    #[arg(long, value_delimiter = ',', default_value = "opus,G722,PCMU,PCMA")]
     pub codec: Vec<String>,
     /// Do not REGISTER (watch or publish only, e.g. straight against a presence server).
     #[arg(long)]

@@ -157,7 +157,7 @@ impl DemoOffice {
                 self.hold_others(&call);
                 self.set_call(&call, "answered", None, None)
             }
-            Command::SendDtmf { .. } | Command::Mute { .. } => {}
+            Command::SendDtmf { .. } | Command::Mute { .. } | Command::SetAudioDevices { .. } => {}
             Command::SetPresence { status, note, .. } => self.set_presence(&status, note),
             Command::Pickup { ext } => self.pickup(&ext),
             Command::Transfer { call, target, attended, .. } => self.transfer(now, &call, &target, attended),

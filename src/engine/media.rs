@@ -1,13 +1,19 @@
 //! One task per call moving audio between RTP and an audio source/sink: every 20 ms a frame
 //! is encoded and sent (or an RFC 4733 event while DTMF is being sent), and a frame is taken
-//! from the jitter buffer, decoded or concealed, and written. Sources and sinks here are WAV
-//! files or silence (the CLI's `--play` / `--record`); the sound-card backend is a later step.
+//! from the jitter buffer, decoded or concealed, and played. Sources and sinks are WAV files
+//! (the CLI's `--play` / `--record`) or, without files, the sound devices
+//! ([`super::audio_io::DeviceAudio`]: cpal or the null backend).
+//!
+//! PCM runs at the codec's sample rate (8 kHz G.711, 16 kHz G.722, 48 kHz Opus); RTP
+//! timestamps at its clock rate (8 kHz for G.722).
 
 use super::Sink;
+use super::audio_io::DeviceAudio;
 use crate::api::Event;
+use crate::media::audio::{AudioBackend, AudioDevices};
 use crate::media::{
     Concealer, DtmfReceiver, DtmfSender, DtmfSenderConfig, Frame, JitterBuffer, JitterConfig, ReceiverConfig,
-    RtpReceiver, RtpSender, WavWriter, codec_by_name, read_wav_file, resample,
+    RtpReceiver, RtpSender, WavWriter, codec_for, read_wav_file, resample,
 };
 use crate::sdp::Negotiated;
 use std::path::PathBuf;
@@ -15,13 +21,23 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-/// Where a call's audio comes from and goes to.
+/// Where a call's audio comes from and goes to: WAV files when either is given, otherwise
+/// the sound devices.
 #[derive(Debug, Clone, Default)]
 pub struct AudioFiles {
     /// WAV to send (16-bit PCM, any rate); silence when none, and after it ends.
     pub play: Option<PathBuf>,
-    /// WAV to write what we receive (8 kHz, 16-bit mono).
+    /// WAV to write what we receive (16-bit mono at the codec's sample rate).
     pub record: Option<PathBuf>,
+    /// The sound devices used when neither file is given (backend, input, output, ring).
+    pub devices: AudioDevices,
+}
+
+impl AudioFiles {
+    /// True when the call uses WAV files (`--play` or `--record`) instead of sound devices.
+    pub fn uses_files(&self) -> bool {
+        self.play.is_some() || self.record.is_some()
+    }
 }
 
 /// Commands to a running media task.
@@ -31,6 +47,10 @@ pub enum MediaCtl {
     Update(Box<Negotiated>),
     /// Send DTMF digits.
     Dtmf(String),
+    /// Mute (true) or unmute our microphone: silence is sent while muted.
+    Mute(bool),
+    /// Move to other sound devices (ignored when the call uses WAV files).
+    SetDevices(AudioDevices),
     /// Stop and report.
     Stop,
 }
@@ -43,8 +63,22 @@ pub fn spawn(
     files: AudioFiles,
     sink: Sink,
 ) -> (mpsc::UnboundedSender<MediaCtl>, tokio::task::JoinHandle<()>) {
+    let backend = files.devices.backend();
+    spawn_with_backend(id, socket, negotiated, files, backend, sink)
+}
+
+/// Like [`spawn`] with a given audio backend (tests pass a [`crate::media::audio::NullBackend`]
+/// to see what was played).
+pub fn spawn_with_backend(
+    id: String,
+    socket: UdpSocket,
+    negotiated: Negotiated,
+    files: AudioFiles,
+    backend: Box<dyn AudioBackend>,
+    sink: Sink,
+) -> (mpsc::UnboundedSender<MediaCtl>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(id, socket, negotiated, files, sink, rx));
+    let task = tokio::spawn(run(id, socket, negotiated, files, backend, sink, rx));
     (tx, task)
 }
 
@@ -53,15 +87,35 @@ async fn run(
     socket: UdpSocket,
     mut neg: Negotiated,
     files: AudioFiles,
+    backend: Box<dyn AudioBackend>,
     sink: Sink,
     mut rx: mpsc::UnboundedReceiver<MediaCtl>,
 ) {
-    let Some(mut codec) = codec_by_name(&neg.codec.name, neg.codec.clock_rate) else {
+    let Some(mut codec) = codec_for(&neg.codec.name, neg.codec.clock_rate, Some(neg.payload_type)) else {
         sink.emit(Event::NetworkError { reason: format!("call {id}: codec {} is not available", neg.codec.name) });
         return;
     };
-    let rate = codec.clock_rate();
+    // PCM at the sample rate, RTP timestamps at the clock rate (they differ for G.722).
+    let rate = codec.sample_rate();
+    let clock = codec.clock_rate();
     let frame_len = (rate / 50) as usize;
+    let ts_step = clock / 50;
+    let mut devices = if files.uses_files() {
+        None
+    } else {
+        let (call, cfg) = (id.clone(), files.devices.clone());
+        match tokio::task::spawn_blocking(move || DeviceAudio::open(Some(call), backend, cfg, rate)).await {
+            Ok(mut d) => {
+                d.flush_events(&sink);
+                Some(d)
+            }
+            Err(e) => {
+                sink.emit(Event::NetworkError { reason: format!("call {id}: audio devices: {e}") });
+                None
+            }
+        }
+    };
+    let mut muted = false;
     let source: Vec<i16> = match &files.play {
         Some(p) => match read_wav_file(p) {
             Ok(w) => resample(&w.samples, w.sample_rate, rate),
@@ -87,11 +141,11 @@ async fn run(
     else {
         return;
     };
-    let mut receiver = new_receiver(&neg, rate);
-    let mut jitter = JitterBuffer::new(JitterConfig { clock_rate: rate, ..JitterConfig::default() });
+    let mut receiver = new_receiver(&neg, clock);
+    let mut jitter = JitterBuffer::new(JitterConfig { clock_rate: clock, ..JitterConfig::default() });
     let mut concealer = Concealer::new(rate);
-    let mut dtmf_tx = DtmfSender::new(DtmfSenderConfig { clock_rate: rate, ..DtmfSenderConfig::default() });
-    let mut dtmf_rx = DtmfReceiver::new(rate);
+    let mut dtmf_tx = DtmfSender::new(DtmfSenderConfig { clock_rate: clock, ..DtmfSenderConfig::default() });
+    let mut dtmf_rx = DtmfReceiver::new(clock);
     let mut pos = 0usize;
     let mut heard_anything = false;
     let mut tick = tokio::time::interval(Duration::from_millis(20));
@@ -102,7 +156,7 @@ async fn run(
             ctl = rx.recv() => match ctl {
                 Some(MediaCtl::Update(n)) => {
                     if n.remote_rtp != neg.remote_rtp || n.payload_type != neg.payload_type {
-                        receiver = new_receiver(&n, rate);
+                        receiver = new_receiver(&n, clock);
                         jitter.reset();
                     }
                     neg = *n;
@@ -110,6 +164,13 @@ async fn run(
                 Some(MediaCtl::Dtmf(d)) => {
                     if let Err(c) = dtmf_tx.enqueue_digits(&d, Duration::from_millis(100)) {
                         tracing::warn!(%c, "not a DTMF digit");
+                    }
+                }
+                Some(MediaCtl::Mute(on)) => muted = on,
+                Some(MediaCtl::SetDevices(cfg)) => {
+                    if let Some(d) = devices.as_mut() {
+                        d.set_devices(cfg);
+                        d.flush_events(&sink);
                     }
                 }
                 Some(MediaCtl::Stop) | None => break,
@@ -144,25 +205,27 @@ async fn run(
                         sink.emit(Event::Dtmf { id: id.clone(), digit: c.to_string() });
                     }
                 }
-                let frame: Vec<i16> = if pos < source.len() {
+                let mut frame = vec![0i16; frame_len];
+                if let Some(d) = devices.as_mut() {
+                    d.tick(&sink);
+                    d.read(&mut frame, muted);
+                } else if pos < source.len() {
                     let end = (pos + frame_len).min(source.len());
-                    let mut f = source[pos..end].to_vec();
-                    f.resize(frame_len, 0);
+                    if !muted {
+                        frame[..end - pos].copy_from_slice(&source[pos..end]);
+                    }
                     pos = end;
-                    f
-                } else {
-                    vec![0; frame_len]
-                };
+                }
                 if neg.local_direction.sends() {
                     let (packet, event) = match (neg.dtmf, dtmf_tx.poll(sender.timestamp())) {
                         (Some(d), Some(ev)) => {
                             (sender.send_raw(d.payload_type, ev.marker, ev.timestamp, &ev.payload.to_bytes()).ok(), true)
                         }
-                        _ => (Some(sender.send_audio(&codec.encode(&frame), frame_len as u32)), false),
+                        _ => (Some(sender.send_audio(&codec.encode(&frame), ts_step)), false),
                     };
                     if event {
                         // The media clock keeps running under an event (RFC 4733 §2.5.1.2).
-                        sender.advance(frame_len as u32);
+                        sender.advance(ts_step);
                     }
                     if let Some(p) = packet {
                         let _ = socket.send_to(&p, neg.remote_rtp).await;
@@ -174,11 +237,23 @@ async fn run(
                         concealer.good_frame(&pcm);
                         pcm
                     }
-                    Frame::Lost => concealer.conceal(frame_len),
+                    Frame::Lost => {
+                        let recovered = jitter.peek_next().and_then(|next| codec.recover(next, frame_len));
+                        match recovered.or_else(|| codec.conceal(frame_len)) {
+                            Some(pcm) if pcm.len() == frame_len => {
+                                concealer.good_frame(&pcm);
+                                pcm
+                            }
+                            _ => concealer.conceal(frame_len),
+                        }
+                    }
                     Frame::Empty => vec![0; frame_len],
                 };
                 if let Some(w) = writer.as_mut().filter(|_| heard_anything) {
                     let _ = w.write_samples(&out);
+                }
+                if let Some(d) = devices.as_mut() {
+                    d.write(&out);
                 }
             }
         }

@@ -4,10 +4,12 @@
 //! (see the contract in [`crate::ua`]). Clients talk to it only through [`api::Command`] and
 //! [`api::Event`]; a wake-up closure lets the GUI repaint without the engine knowing egui.
 
+pub mod audio_io;
 pub mod dns;
 pub mod flow;
 pub mod media;
 pub mod rules_policy;
+pub mod tones;
 
 use crate::api::{Command, Event};
 use crate::presence::status::UserStatus;
@@ -46,7 +48,7 @@ pub struct EngineConfig {
     pub timers: TimerConfig,
     /// Register as soon as the engine starts.
     pub register_on_start: bool,
-    /// What calls play and record (files or silence; sound devices come later).
+    /// What calls play and record: WAV files, or the sound devices (cpal or null).
     pub audio: media::AudioFiles,
     /// The forwarding rules acting on incoming calls (none: every call rings).
     pub policy: Option<crate::ua::policy::PolicyHandle>,
@@ -110,6 +112,12 @@ pub struct Sink {
 }
 
 impl Sink {
+    /// A sink sending to `tx` and calling `wake` after each event (tests drive media tasks
+    /// with one).
+    pub fn new(tx: std::sync::mpsc::Sender<Event>, wake: Waker) -> Self {
+        Sink { tx, wake }
+    }
+
     /// Sends an event and wakes the client.
     pub fn emit(&self, e: Event) {
         let _ = self.tx.send(e);
@@ -154,6 +162,8 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
     let mut cmds_open = true;
     let mut rtp: std::collections::HashMap<String, RtpSlot> = std::collections::HashMap::new();
     let mut finishing = Vec::new();
+    let mut audio = cfg.audio.clone();
+    let mut tones = tones::Tones::new(&audio);
     loop {
         // Calls the core started itself (pickup, being transferred, Replaces) get their
         // RTP socket here.
@@ -167,8 +177,8 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                 Err(e) => sink.emit(Event::NetworkError { reason: format!("no RTP socket: {e}") }),
             }
         }
-        net.drain(&mut ua, sink, now()).await;
-        run_media_actions(&mut ua, &mut rtp, &mut finishing, &cfg.audio, sink);
+        net.drain(&mut ua, sink, &mut tones, now()).await;
+        run_media_actions(&mut ua, &mut rtp, &mut finishing, &audio, sink);
         if let Some(by) = shutdown_by
             && (ua.is_quiet() || Instant::now() >= by)
         {
@@ -223,6 +233,22 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                 },
                 Some(Command::Pickup { ext }) => ua.pickup(&ext),
                 Some(Command::Park { call }) => ua.park(now(), &call),
+                Some(Command::Mute { call, muted }) => {
+                    if let Some(RtpSlot::Running(tx, _)) = rtp.get(&call) {
+                        let _ = tx.send(media::MediaCtl::Mute(muted));
+                    }
+                }
+                Some(Command::SetAudioDevices { input, output, ring }) => {
+                    audio.devices.input = input;
+                    audio.devices.output = output;
+                    audio.devices.ring = ring;
+                    tones.set_devices(&audio);
+                    for slot in rtp.values() {
+                        if let RtpSlot::Running(tx, _) = slot {
+                            let _ = tx.send(media::MediaCtl::SetDevices(audio.devices.clone()));
+                        }
+                    }
+                }
                 Some(Command::SetPresence { status, note, etag }) => {
                     match UserStatus::parse(&status, note.as_deref()) {
                         Some(s) => ua.set_presence(now(), s, note.as_deref(), etag),
@@ -230,9 +256,6 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                     }
                 }
                 // Appended to the API by the console; the engine wires them with the calls issue.
-                Some(c @ Command::Mute { .. }) => {
-                    tracing::warn!(?c, "command not supported by the engine yet");
-                }
                 Some(c @ (Command::Shutdown | Command::ShutdownKeepingPresence)) => {
                     if shutdown_by.is_none() {
                         ua.shutdown(now(), c == Command::ShutdownKeepingPresence);
@@ -257,6 +280,7 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
             _ = sleep_until_opt(wake_at) => ua.handle_timeout(now()),
         }
     }
+    tones.stop_all();
     // Media tasks report their statistics when they stop: let them finish.
     for (_, slot) in rtp.drain() {
         if let RtpSlot::Running(tx, task) = slot {
@@ -374,8 +398,9 @@ impl Net {
     }
 
     /// Sends everything the user agent has queued and hands its events to the client.
-    async fn drain(&mut self, ua: &mut UserAgent, sink: &Sink, now: std::time::Instant) {
+    async fn drain(&mut self, ua: &mut UserAgent, sink: &Sink, tones: &mut tones::Tones, now: std::time::Instant) {
         while let Some(ev) = ua.poll_event() {
+            tones.on_event(&ev, sink);
             sink.emit(ev);
         }
         while let Some(t) = ua.poll_transmit() {

@@ -265,6 +265,12 @@ impl JitterBuffer {
         InsertOutcome::Buffered
     }
 
+    /// The payload of the frame that will be played after the one just popped, if it is here
+    /// already (after a `Lost`, Opus can rebuild the lost frame from its in-band FEC copy).
+    pub fn peek_next(&self) -> Option<&[u8]> {
+        self.frames.get(&self.next_index?).map(|slot| slot.payload.as_slice())
+    }
+
     /// The frame to play now; call once per frame duration.
     pub fn pop(&mut self, now: Instant) -> Frame {
         let Some(clock) = self.clock else { return Frame::Empty };

@@ -8,10 +8,10 @@
 //! One concept per module:
 //!
 //! * [`g711`]: µ-law / A-law companding (ITU-T G.711, table-driven decode).
-//! * [`codec`]: the [`Codec`] trait with [`Pcmu`] (payload type 0) and [`Pcma`] (8).
-//!   **G.722 and Opus are not implemented yet**: G.722 needs an encoder/decoder (own or a
-//!   crate), Opus needs libopus (`opus`/`audiopus`), neither of which is a dependency; the
-//!   trait already distinguishes RTP clock rate from sample rate for G.722.
+//! * [`codec`]: the [`Codec`] trait with [`Pcmu`] (payload type 0), [`Pcma`] (8) and [`G722`]
+//!   (9, our own [`g722`] sub-band ADPCM); [`opus_codec`]: [`Opus`] through libopus.
+//! * [`audio`]: the sound-card side (the only code touching cpal): [`audio::AudioBackend`],
+//!   the cpal and null backends, lock-free rings and the device-rate resampler.
 //! * [`rtp`]: [`RtpSender`] and [`RtpReceiver`] (validation, symmetric-RTP source latching
 //!   with probation, sequence extension, loss, RFC 3550 jitter) and [`RtpStats`].
 //! * [`jitter`]: the adaptive [`JitterBuffer`] for fixed 20 ms frames (20–200 ms target).
@@ -32,17 +32,18 @@
 //!                            └─ Empty ────▶ silence ────────────────────────────────▶ out
 //! ```
 //!
-//! Not here yet: RTCP (SR/RR building and parsing), SRTP, comfort noise (RFC 3389), G.722,
-//! Opus, a mixer, and the cpal audio backend (`media/audio/`, the only code that will touch
-//! a sound card).
+//! Not here yet: RTCP (SR/RR building and parsing), SRTP, comfort noise (RFC 3389), a mixer.
 
 #![warn(missing_docs)]
 
+pub mod audio;
 pub mod codec;
 pub mod dtmf;
 pub mod g711;
+pub mod g722;
 pub mod goertzel;
 pub mod jitter;
+pub mod opus_codec;
 pub mod plc;
 pub mod resample;
 pub mod rtp;
@@ -50,10 +51,11 @@ pub mod sim;
 pub mod tone;
 pub mod wav;
 
-pub use codec::{Codec, Pcma, Pcmu, codec_by_name, codec_for_payload_type};
+pub use codec::{Codec, G722, Pcma, Pcmu, codec_by_name, codec_for, codec_for_payload_type};
 pub use dtmf::{DtmfDigit, DtmfEvent, DtmfPacket, DtmfReceiver, DtmfSender, DtmfSenderConfig, EventPayload};
 pub use goertzel::{ToneMeasurement, dominant_frequency, goertzel};
 pub use jitter::{Frame, InsertOutcome, JitterBuffer, JitterConfig, JitterStats};
+pub use opus_codec::Opus;
 pub use plc::Concealer;
 pub use resample::{Resampler, resample};
 pub use rtp::{ReceivedPacket, ReceiverConfig, RtpDrop, RtpReceiver, RtpSender, RtpStats};

@@ -146,6 +146,12 @@ impl FromStr for Codec {
     }
 }
 
+/// The `a=fmtp` parameters we put on our own payload types: `useinbandfec=1` for Opus
+/// (RFC 7587 §6.1: we decode in-band FEC), none for the others.
+pub fn local_fmtp(codec: &Codec) -> Option<&'static str> {
+    (codec.name.eq_ignore_ascii_case("opus") && codec.clock_rate == 48000).then_some("useinbandfec=1")
+}
+
 /// [`DEFAULT_CODECS`] parsed.
 pub fn default_codecs() -> Vec<Codec> {
     // The strings are constants of this module; the unit tests parse every one of them.
@@ -165,6 +171,8 @@ mod tests {
             assert!(bad.parse::<Codec>().is_err(), "{bad:?}");
         }
         assert_eq!(default_codecs().len(), DEFAULT_CODECS.len());
+        assert_eq!(local_fmtp(&Codec::new("OPUS", 48000, 2)), Some("useinbandfec=1"));
+        assert_eq!(local_fmtp(&Codec::new("G722", 8000, 1)), None);
     }
 
     #[test]

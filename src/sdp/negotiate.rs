@@ -210,7 +210,9 @@ pub fn create_offer(local: &LocalMedia) -> SessionDescription {
                 next_dynamic - 1
             }
         };
-        audio.payloads.push(PayloadFormat::new(payload_type, codec.clone()));
+        let mut format = PayloadFormat::new(payload_type, codec.clone());
+        format.fmtp = super::codec::local_fmtp(codec).map(str::to_owned);
+        audio.payloads.push(format);
     }
     if let Some(pt) = dtmf {
         audio.payloads.push(telephone_event(pt, 8000));
@@ -252,7 +254,9 @@ pub fn answer_offer(
     let dtmf = local.dtmf_payload_type.and_then(|_| pick_dtmf(offered_events, codec.clock_rate));
 
     let mut audio = MediaDescription::new(MediaType::Audio, local.rtp_port, offered.protocol.clone());
-    audio.payloads.push(PayloadFormat::new(chosen.payload_type, codec.clone()));
+    let mut format = PayloadFormat::new(chosen.payload_type, codec.clone());
+    format.fmtp = super::codec::local_fmtp(codec).map(str::to_owned);
+    audio.payloads.push(format);
     if let Some(d) = dtmf {
         audio.payloads.push(telephone_event(d.payload_type, d.clock_rate));
     }

@@ -80,7 +80,12 @@ pub struct Calls {
 
 /// Codecs the media layer can run (others are never offered or accepted).
 pub fn supported_codecs() -> Vec<Codec> {
-    vec![Codec::new("PCMU", 8000, 1), Codec::new("PCMA", 8000, 1)]
+    vec![
+        Codec::new("opus", 48000, 2),
+        Codec::new("G722", 8000, 1),
+        Codec::new("PCMU", 8000, 1),
+        Codec::new("PCMA", 8000, 1),
+    ]
 }
 
 impl Calls {

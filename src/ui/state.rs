@@ -227,6 +227,14 @@ impl ConsoleState {
                 let code = code.map(|c| format!(" ({c})")).unwrap_or_default();
                 self.last_ended = Some(format!("transfer to {target}: {state}{code}"));
             }
+            Event::Audio { role, state, device, reason, .. } => {
+                // A device that failed or moved is shown (never a silent call without a word).
+                if state != "opened" {
+                    let dev = device.unwrap_or_else(|| "no device".into());
+                    let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
+                    self.network_error = Some(format!("audio {role} {state} ({dev}){why}"));
+                }
+            }
             Event::Media { .. } | Event::Dtmf { .. } => {}
         }
     }

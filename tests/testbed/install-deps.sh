@@ -13,8 +13,8 @@ PACKAGES=(
   sox
   # kamailio.sh: user DB, password hashes (perl), certificates, pgrep
   sqlite3 openssl perl procps
-  # build deps (cpal -> ALSA)
-  libasound2-dev pkg-config
+  # build deps (cpal -> ALSA, opus -> libopus)
+  libasound2-dev pkg-config libopus-dev
   # the real OS keyring under a private D-Bus session (tests/secrets.rs)
   dbus gnome-keyring
   # the desktop window under a virtual X server (tests/gui_window.rs)
