@@ -90,3 +90,28 @@ fn feature_code_to_nobody_fails_with_the_reason() {
     assert!(stdout.contains("\"event\":\"feature_code\"") && stdout.contains("\"result\":\"failed\""), "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("feature code failed"));
 }
+
+#[test]
+fn rules_push_via_feature_codes_dials_each_code_in_turn() {
+    let k = Kamailio::start(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("menu");
+    let _menu = voice_menu(&k, &dir, "1946", &tmp.path().join("prompt.wav"));
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, "dnd = true\n").unwrap();
+    // Every code routed to the stand-in voice menu (Kamailio knows no `*77`).
+    let mut c =
+        account_cmd(&k, &["rules", "push", "--via", "feature-codes", "--file", rules.to_str().unwrap()], "1945");
+    c.args(["--prompt-ms", "300"]);
+    for code in ["dnd_on", "cfu_off", "cfb_off", "cfna_off"] {
+        c.args(["--code", &format!("{code}=1946")]);
+    }
+    let out = c.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let done = stdout.lines().filter(|l| l.contains("\"event\":\"feature_code\"") && l.contains("\"done\"")).count();
+    assert_eq!(done, 4, "DND on, CFU off, CFB off, CFNA off: {stdout}");
+    let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
+    let calls = log.lines().filter(|l| l.contains("Call established") && l.contains("sip:1945@")).count();
+    assert_eq!(calls, 4, "the voice menu took four calls");
+}

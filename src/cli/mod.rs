@@ -16,6 +16,7 @@ use std::time::Duration;
 pub mod account;
 pub mod call;
 pub mod devices;
+pub mod feature_calls;
 pub mod history;
 pub mod presence;
 pub mod rules;

@@ -248,7 +248,7 @@ fn via_ucm_api(args: &SetArgs) -> i32 {
 }
 
 /// Prints the outcome of a feature-code call as one JSON line.
-fn report_feature_call(c: &FeatureCall, outcome: &FeatureOutcome) {
+pub(super) fn report_feature_call(c: &FeatureCall, outcome: &FeatureOutcome) {
     let (result, reason) = match outcome {
         FeatureOutcome::Done => ("done", None),
         FeatureOutcome::Failed(why) => ("failed", Some(why.as_str())),
