@@ -25,7 +25,7 @@ pub enum RulesAction {
     /// Print what would happen to a call.
     Check(CheckArgs),
     /// Send the rules to a Grandstream UCM (HTTPS API), so the PBX enforces them too.
-    Push(super::rules_push::PushArgs),
+    Push(Box<super::rules_push::PushArgs>),
 }
 
 /// `lampboard rules show`.
