@@ -78,6 +78,20 @@ pub struct Calls {
     pub(super) binds: VecDeque<super::transfer::Bind>,
 }
 
+/// SIP extensions we implement (a `Require` naming anything else gets 420).
+const SUPPORTED_EXTENSIONS: [&str; 1] = ["replaces"];
+
+/// The extensions an INVITE requires that we do not implement, comma-separated.
+fn unsupported_required(invite: &Request) -> Option<String> {
+    let missing: Vec<String> = invite
+        .headers
+        .get_raw(&crate::sip::message::name("Require"))
+        .flat_map(|v| v.as_str().split(',').map(|t| t.trim().to_ascii_lowercase()).collect::<Vec<_>>())
+        .filter(|t| !t.is_empty() && !SUPPORTED_EXTENSIONS.contains(&t.as_str()))
+        .collect();
+    (!missing.is_empty()).then(|| missing.join(", "))
+}
+
 /// Codecs the media layer can run (others are never offered or accepted).
 pub fn supported_codecs() -> Vec<Codec> {
     vec![
@@ -199,6 +213,13 @@ impl Calls {
                 transfer: Default::default(),
             },
         );
+        if let Some(ext) = unsupported_required(invite) {
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.session.reject_bad_extension(&ext);
+            }
+            self.drain(&id);
+            return;
+        }
         if self.incoming_replaces(&id, invite) {
             return;
         }
@@ -333,7 +354,7 @@ impl Calls {
         };
         let Some(id) = found.map(|(id, _)| id.clone()) else { return false };
         let Some(c) = self.calls.get_mut(&id) else { return false };
-        if req.method == Method::INVITE {
+        if req.method == Method::INVITE || (req.method == Method::UPDATE && !req.body.is_empty()) {
             c.reinvite_key = key.clone();
         }
         if let Some(resp) = c.session.handle_request(now, req)

@@ -296,6 +296,18 @@ impl InviteSession {
         self.end(Some(code), reason);
     }
 
+    /// Refuses an incoming call that requires an extension we lack: 420 Bad Extension with
+    /// `Unsupported` naming it (RFC 3261 §8.2.2.3).
+    pub fn reject_bad_extension(&mut self, unsupported: &str) {
+        if self.state != CallState::Incoming {
+            return;
+        }
+        let mut r = self.build_response(420, "Bad Extension", None);
+        r.headers.insert(super::message::name("Unsupported"), unsupported.to_string());
+        self.responses.push_back(r);
+        self.end(Some(420), &format!("the caller requires {unsupported}"));
+    }
+
     /// Forwards an incoming call: 302 Moved Temporarily with `target` as Contact and a
     /// Diversion header (RFC 5806) naming us and why.
     pub fn redirect(&mut self, target: &str, diversion: &str) {
@@ -444,6 +456,17 @@ impl InviteSession {
             Method::REFER => return Some(self.handle_refer(req)),
             Method::NOTIFY if req.header(&Name::EVENT).is_some_and(|e| e.trim().starts_with("refer")) => {
                 return Some(self.handle_refer_notify(req));
+            }
+            // UPDATE with an offer (RFC 3311; also a session refresh): answered like a re-INVITE,
+            // but as a non-INVITE request (no 2xx retransmission, no ACK).
+            Method::UPDATE if !req.body.is_empty() && self.reinvite_in_flight => {
+                Response::to_request(req, 491, "Request Pending", Some(&self.dialog.local_tag))
+            }
+            Method::UPDATE if !req.body.is_empty() => {
+                self.incoming_invite = Some(req.clone());
+                self.reoffer_at = None;
+                self.events.push_back(CallEvent::Reoffer { sdp: req.body.clone() });
+                return None;
             }
             Method::INFO | Method::NOTIFY | Method::OPTIONS | Method::UPDATE => {
                 Response::to_request(req, 200, "OK", Some(&self.dialog.local_tag))
@@ -689,7 +712,8 @@ impl InviteSession {
 
     fn respond(&mut self, code: u16, reason: &str, sdp: Option<Bytes>) {
         let r = self.build_response(code, reason, sdp);
-        if (200..300).contains(&code) {
+        let is_invite = self.incoming_invite.as_ref().is_some_and(|r| r.method == Method::INVITE);
+        if (200..300).contains(&code) && is_invite {
             self.final_2xx = Some(r.clone());
         }
         self.responses.push_back(r);
