@@ -76,3 +76,23 @@ fn update_with_an_offer_is_answered_with_sdp() {
     let ok = sent.iter().find(|r| r.starts_with("SIP/2.0 200") && r.contains("UPDATE")).expect("200 to UPDATE");
     assert!(ok.contains("Content-Type: application/sdp") && ok.contains("m=audio 41000"), "{ok}");
 }
+
+#[test]
+fn session_timer_requested_by_the_caller_is_granted_with_the_caller_refreshing() {
+    let mut u = ua();
+    let now = Instant::now();
+    let extra = "Supported: timer, replaces\r\nSession-Expires: 1800;refresher=uac\r\nMin-SE: 90\r\n";
+    u.handle_datagram(now, request("INVITE", 1, "", extra, SDP).as_bytes(), server());
+    let _ = out(&mut u);
+    let id = std::iter::from_fn(|| u.poll_event())
+        .find_map(|e| match e {
+            Event::Call { id, state, .. } if state == "ringing" => Some(id),
+            _ => None,
+        })
+        .expect("ringing");
+    u.answer(now, &id, "127.0.0.1:41002".parse().unwrap());
+    let sent = out(&mut u);
+    let ok = sent.iter().find(|r| r.starts_with("SIP/2.0 200")).expect("200");
+    assert!(ok.contains("Session-Expires: 1800;refresher=uac"), "{ok}");
+    assert!(ok.contains("Require: timer"), "{ok}");
+}

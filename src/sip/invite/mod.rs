@@ -728,6 +728,13 @@ impl InviteSession {
         if code > 100 && code < 300 {
             r.headers.insert(Name::CONTACT, format!("<{}>", self.contact));
         }
+        if (200..300).contains(&code)
+            && let Some(se) = session_timer_answer(req)
+        {
+            // RFC 4028 §9: the caller refreshes; we keep no timer of our own.
+            r.headers.insert(super::message::name("Session-Expires"), se);
+            r.headers.insert(super::message::name("Require"), "timer".to_string());
+        }
         if let Some(b) = sdp {
             r.set_body("application/sdp", b);
         }
@@ -743,6 +750,18 @@ impl InviteSession {
         self.reinvite_retry_at = None;
         self.events.push_back(CallEvent::Ended { code, reason: reason.to_string() });
     }
+}
+
+/// The Session-Expires of our 2xx when the request asks for a session timer and the caller
+/// supports `timer` (then it is the refresher): its interval with `refresher=uac`.
+fn session_timer_answer(req: &Request) -> Option<String> {
+    let se = req.header(&super::message::name("Session-Expires"))?;
+    let supported = req
+        .headers
+        .get_raw(&super::message::name("Supported"))
+        .any(|v| v.as_str().split(',').any(|t| t.trim().eq_ignore_ascii_case("timer")));
+    let secs: u32 = se.split(';').next()?.trim().parse().ok()?;
+    supported.then(|| format!("{secs};refresher=uac"))
 }
 
 fn reason_of(resp: &Response) -> String {
