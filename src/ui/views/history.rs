@@ -67,12 +67,14 @@ impl HistoryView {
     }
 
     /// Records an engine event (only calls matter) when this view records.
+    /// When it only reads, a call event still refreshes the badge (the recorder wrote first).
     pub fn record_event(&mut self, event: &Event) {
-        let Some(Source::Recording(r)) = self.source.as_mut() else { return };
         if !matches!(event, Event::Call { .. }) {
             return;
         }
-        if let Err(e) = r.on_event(event, unix_ms(std::time::SystemTime::now())) {
+        if let Some(Source::Recording(r)) = self.source.as_mut()
+            && let Err(e) = r.on_event(event, unix_ms(std::time::SystemTime::now()))
+        {
             self.error = Some(e.to_string());
         }
         self.refresh_badge();
