@@ -61,6 +61,13 @@ fn type_into(h: &mut Harness<'static, LampboardApp>, label: &str, text: &str) {
     h.run_steps(2);
 }
 
+/// Scrolls the button `label` into view and clicks it.
+fn press(h: &mut Harness<'static, LampboardApp>, label: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label(label).click();
+}
+
 /// Replaces the whole text of a field (as a screen reader's "set value" does).
 fn replace_text(h: &mut Harness<'static, LampboardApp>, label: &str, text: &str) {
     h.get_by_label(label).set_text_value_accesskit(text);
@@ -83,7 +90,7 @@ fn an_invalid_whitelist_pattern_is_named_and_nothing_is_saved() {
     let text = msg.accesskit_node().label().or_else(|| msg.value()).unwrap_or_default();
     assert!(text.contains("position 2") && !text.contains("1001"), "{text}");
     h.get_by_label("Fix 1 field(s) to save.");
-    h.get_by_label("Save rules").click();
+    press(&mut h, "Save rules");
     h.run_steps(2);
     assert!(!path.exists(), "an invalid draft must not be saved");
     assert!(h.state_mut().take_saved_rules().is_none());
@@ -102,7 +109,7 @@ fn a_valid_change_saves_a_file_that_loads_back() {
     type_into(&mut h, "CFNA target", "2000");
     replace_text(&mut h, "CFNA time", "mon-fri 08:00-17:00");
     type_into(&mut h, "DND whitelist", "_10XX");
-    h.get_by_label("Save rules").click();
+    press(&mut h, "Save rules");
     h.run_steps(2);
     h.get_by_label_contains("Saved to");
     let loaded = forwarding::file::load(&path).expect("the saved file loads");
@@ -131,7 +138,7 @@ fn a_bad_time_condition_is_shown_and_blocks_saving() {
     assert_eq!(h.get_by_label("CFB target").value().as_deref(), Some("3000"));
     replace_text(&mut h, "CFB time", "someday");
     h.get_by_label_contains("CFB: invalid time");
-    h.get_by_label("Save rules").click();
+    press(&mut h, "Save rules");
     h.run_steps(2);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "the file is untouched");
 }

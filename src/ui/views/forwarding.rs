@@ -152,7 +152,7 @@ fn named_multiline(ui: &mut Ui, name: &str, text: &mut String) -> egui::Response
 pub fn window_ui(ctx: &egui::Context, open: &mut bool, ed: &mut ForwardingEditor) {
     egui::Window::new("Forwarding rules")
         .open(open)
-        .default_size([560.0, 620.0])
+        .default_size([580.0, 700.0])
         .vscroll(true)
         .show(ctx, |ui| editor_ui(ui, ed));
 }
@@ -206,8 +206,24 @@ pub fn editor_ui(ui: &mut Ui, ed: &mut ForwardingEditor) {
     }
 
     ui.separator();
-    ui.heading("Ringing and DND");
+    ui.heading("Status, ringing and DND");
     egui::Grid::new("fwd-general").num_columns(2).spacing([8.0, 4.0]).show(ui, |ui| {
+        ui.label("Rules in force for");
+        ui.horizontal(|ui| {
+            let r = egui::ComboBox::from_id_salt("rules-status")
+                .selected_text(status_title(ed.draft.status))
+                .show_ui(ui, |ui| {
+                    for k in StatusKind::ALL {
+                        ui.selectable_value(&mut ed.draft.status, k, status_title(k));
+                    }
+                })
+                .response;
+            set_name(ui, &r, "Status the rules apply for");
+            if ed.draft.status == StatusKind::Custom {
+                named_text_field(ui, "Rules custom text", &mut ed.draft.custom_text, 160.0, 64);
+            }
+        });
+        ui.end_row();
         ui.label("Ring timeout (s)");
         named_text_field(ui, "Ring timeout", &mut ed.draft.ring_timeout, 60.0, 4);
         ui.end_row();

@@ -96,6 +96,10 @@ pub type FieldErrors = BTreeMap<String, String>;
 pub struct RulesDraft {
     /// The forwards of each status, in [`StatusKind::ALL`] order.
     pub per_status: [StatusDraft; 6],
+    /// Our own status: the one whose forwards apply.
+    pub status: StatusKind,
+    /// The custom status's text (needed when the status is custom).
+    pub custom_text: String,
     /// Ring timeout in seconds (3–600).
     pub ring_timeout: String,
     /// Call waiting.
@@ -158,6 +162,8 @@ impl RulesDraft {
     pub fn from_rules(rules: &Rules) -> Self {
         RulesDraft {
             per_status: StatusKind::ALL.map(|k| StatusDraft::of(rules.per_status.get(k))),
+            status: rules.status,
+            custom_text: rules.custom_text.clone(),
             ring_timeout: rules.ring_timeout.to_string(),
             call_waiting: rules.call_waiting,
             dnd: rules.dnd,
@@ -215,6 +221,8 @@ impl RulesDraft {
                 .map(|s| rules.ring_timeout = s)
                 .map_err(|_| format!("{:?} is not a number of seconds", self.ring_timeout.trim())),
         );
+        rules.status = self.status;
+        rules.custom_text = self.custom_text.trim().to_owned();
         rules.call_waiting = self.call_waiting;
         rules.dnd = self.dnd;
         rules.dnd_code = self.dnd_code;
@@ -259,5 +267,14 @@ mod tests {
         draft.status_mut(StatusKind::Away).cfb_time.clear();
         let errors = draft.build().unwrap_err();
         assert!(errors["ring_timeout"].contains("outside"), "{errors:?}");
+        draft.ring_timeout = "20".into();
+        draft.status = StatusKind::Custom;
+        assert!(draft.build().unwrap_err()["custom_text"].contains("needs a text"));
+        draft.custom_text = " Back at 3 ".into();
+        let rules = draft.build().unwrap();
+        assert_eq!(
+            (rules.status, rules.custom_text.as_str(), rules.ring_timeout),
+            (StatusKind::Custom, "Back at 3", 20)
+        );
     }
 }

@@ -169,7 +169,12 @@ pub fn history_ui(ui: &mut Ui, view: &mut HistoryView, out: &mut Outbox) {
             (Filter::Dialled, "Dialled"),
             (Filter::All, "All"),
         ] {
-            let r = ui.selectable_label(view.tab == f, title);
+            let shown = if f == Filter::Missed && view.unseen > 0 {
+                format!("{title} ({})", view.unseen)
+            } else {
+                title.to_owned()
+            };
+            let r = ui.selectable_label(view.tab == f, shown);
             set_name(ui, &r, &format!("{title} calls"));
             if r.clicked() {
                 view.tab = f;
