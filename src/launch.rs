@@ -14,15 +14,38 @@ use std::sync::{Arc, Mutex};
 /// Opens the desktop app; returns the exit code.
 pub fn desktop(force_demo: bool) -> i32 {
     let result = match (force_demo, configured()) {
-        (false, Some((cfg, keys, account))) => ui::run_with(move |ctx| {
+        (false, Some((mut cfg, keys, account))) => ui::run_with(move |ctx| {
             let ctx = ctx.clone();
             let repaint = ctx.clone();
             let waker: engine::Waker = Arc::new(move || ctx.request_repaint());
+            // The forwarding rules file is the engine's call policy; the editor replaces it on save.
+            let rules_path = crate::forwarding::file::default_path();
+            let policy = rules_path.as_deref().and_then(|p| match crate::forwarding::file::load_or_default(p) {
+                Ok(rules) => {
+                    let (policy, handle) = engine::rules_policy::RulesPolicy::handle(rules);
+                    cfg.policy = Some(handle);
+                    Some(policy)
+                }
+                Err(e) => {
+                    eprintln!("lampboard: forwarding rules not applied: {e}");
+                    None
+                }
+            });
             match engine::spawn(cfg, waker) {
                 Ok(h) => {
                     let (send, events) = h.into_parts();
                     let (send, events) = with_history(send, events, account, move || repaint.request_repaint());
-                    LampboardApp::new(Box::new(ChannelLink::new(send, events)), keys, false)
+                    let mut app = LampboardApp::new(Box::new(ChannelLink::new(send, events)), keys, false);
+                    if let Ok(db) = HistoryDb::open_platform() {
+                        app = app.with_history_db(db);
+                    }
+                    if let Some(path) = rules_path {
+                        app = app.with_rules_file(path);
+                    }
+                    if let Some(policy) = policy {
+                        app = app.on_rules_saved(Box::new(move |r| policy.set(r.clone())));
+                    }
+                    app
                 }
                 Err(e) => {
                     eprintln!("lampboard: cannot start the engine ({e}); opening the demo office");

@@ -5,9 +5,14 @@
 use super::link::EngineLink;
 use super::state::{ConsoleState, KeyDef, KeyKind};
 use super::theme;
+use super::views::forwarding::{ForwardingEditor, SavedCallback};
+use super::views::history::HistoryView;
 use super::views::{self, Outbox, ViewState, WallMode};
 use crate::api::Command;
+use crate::forwarding::Rules;
+use crate::history::HistoryDb;
 use eframe::egui::{self, RichText};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Most events taken from the engine in one frame (the rest wait for the next one).
@@ -21,6 +26,8 @@ pub struct LampboardApp {
     demo: bool,
     started: bool,
     outbox: Outbox,
+    forwarding: ForwardingEditor,
+    history: HistoryView,
 }
 
 impl LampboardApp {
@@ -33,14 +40,77 @@ impl LampboardApp {
             demo,
             started: false,
             outbox: Vec::new(),
+            forwarding: ForwardingEditor::default(),
+            history: HistoryView::default(),
         }
+    }
+
+    /// Edits the forwarding rules in the file at `path` (read now; defaults if missing).
+    pub fn with_rules_file(mut self, path: PathBuf) -> Self {
+        self.forwarding = ForwardingEditor::open(path);
+        self
+    }
+
+    /// Edits `rules`, saving them to `path` when given (else Save only applies them).
+    pub fn with_rules(mut self, rules: Rules, path: Option<PathBuf>) -> Self {
+        self.forwarding = ForwardingEditor::new(rules, path);
+        self
+    }
+
+    /// Calls `f` with the rules each time the editor saves them (e.g. to hand them to the
+    /// engine's call policy). The alternative is polling [`LampboardApp::take_saved_rules`].
+    pub fn on_rules_saved(mut self, f: SavedCallback) -> Self {
+        self.forwarding.on_saved(f);
+        self
+    }
+
+    /// The rules saved in the editor since the last call, if any.
+    pub fn take_saved_rules(&mut self) -> Option<Rules> {
+        self.forwarding.take_saved_rules()
+    }
+
+    /// The forwarding editor (tests: e.g. fix its clock with `set_now`).
+    pub fn forwarding_mut(&mut self) -> &mut ForwardingEditor {
+        &mut self.forwarding
+    }
+
+    /// Records the engine's calls into `db` (as `account`) and shows them in the history.
+    /// Only one recorder per database: use [`LampboardApp::with_history_db`] when the engine
+    /// driver records.
+    pub fn with_history_recording(mut self, db: HistoryDb, account: Option<String>) -> Self {
+        self.history = HistoryView::recording(db, account);
+        self.view.unseen_missed = self.history.unseen_missed();
+        self
+    }
+
+    /// Shows the history in `db`, which someone else records.
+    pub fn with_history_db(mut self, db: HistoryDb) -> Self {
+        self.history = HistoryView::reading(db);
+        self.view.unseen_missed = self.history.unseen_missed();
+        self
+    }
+
+    /// The history view (tests).
+    pub fn history(&self) -> &HistoryView {
+        &self.history
+    }
+
+    /// Opens or closes the forwarding editor and the history windows.
+    pub fn show_windows(&mut self, forwarding: bool, history: bool) {
+        self.view.forwarding_open = forwarding;
+        self.view.history_open = history;
     }
 
     /// The console on the embedded demo office (deterministic for a given `seed`).
     pub fn demo(seed: u64) -> Self {
         let office = crate::demo::DemoLink::new(seed);
         let keys = office.keys();
-        Self::new(Box::new(office), keys, true)
+        let app = Self::new(Box::new(office), keys, true);
+        // The demo's calls go to a history that lives as long as the window.
+        match HistoryDb::open_in_memory() {
+            Ok(db) => app.with_history_recording(db, Some("demo".into())),
+            Err(_) => app,
+        }
     }
 
     /// The view model (for tests and the lead's wiring).
@@ -76,6 +146,7 @@ impl LampboardApp {
         let mut n = 0;
         while n < MAX_EVENTS_PER_FRAME {
             let Some(e) = self.link.poll_event(at) else { break };
+            self.history.record_event(&e);
             self.state.apply(e, now);
             n += 1;
         }
@@ -159,9 +230,13 @@ impl LampboardApp {
                 WallMode::List => views::list::list_ui(ui, &self.state, &mut out),
             }
         });
+        views::forwarding::window_ui(ui.ctx(), &mut self.view.forwarding_open, &mut self.forwarding);
+        views::history::window_ui(ui.ctx(), &mut self.view.history_open, &mut self.history, &mut out);
         for c in out.drain(..) {
+            self.history.record_command(&c);
             self.link.send(c);
         }
+        self.view.unseen_missed = self.history.unseen_missed();
         self.outbox = out;
         self.schedule_repaint(ui.ctx(), now);
     }

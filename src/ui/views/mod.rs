@@ -3,6 +3,9 @@
 
 pub mod calls;
 pub mod edit;
+pub mod forwarding;
+pub mod forwarding_draft;
+pub mod history;
 pub mod list;
 pub mod status;
 pub mod wall;
@@ -45,6 +48,12 @@ pub struct ViewState {
     pub focus_search: bool,
     /// The key being edited: its index and the edited copy (saved with "Save key").
     pub draft: Option<(usize, KeyDef)>,
+    /// The forwarding editor window is open.
+    pub forwarding_open: bool,
+    /// The call history window is open.
+    pub history_open: bool,
+    /// Missed calls not seen yet (the History button's badge; the app keeps it current).
+    pub unseen_missed: i64,
 }
 
 impl Default for ViewState {
@@ -61,6 +70,9 @@ impl Default for ViewState {
             keypad: false,
             draft: None,
             focus_search: false,
+            forwarding_open: false,
+            history_open: false,
+            unseen_missed: 0,
         }
     }
 }

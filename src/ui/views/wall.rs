@@ -56,6 +56,12 @@ pub fn toolbar_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, o
         let r = ui.add(slider);
         set_name(ui, &r, "Key size");
         ui.toggle_value(&mut view.editing, "Edit keys");
+        ui.separator();
+        ui.toggle_value(&mut view.forwarding_open, "Forwarding");
+        let history =
+            if view.unseen_missed > 0 { format!("History ({})", view.unseen_missed) } else { "History".to_owned() };
+        let r = ui.toggle_value(&mut view.history_open, history);
+        set_name(ui, &r, "History");
         if !view.editing {
             view.selected = None;
         }
