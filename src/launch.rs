@@ -33,7 +33,15 @@ pub fn desktop(force_demo: bool) -> i32 {
             });
             match engine::spawn(cfg, waker) {
                 Ok(h) => {
-                    let (send, events) = h.into_parts();
+                    let (mut send, events) = h.into_parts();
+                    // The status set in the status bar also selects which rules apply.
+                    let follow = policy.clone();
+                    let send = move |c: crate::api::Command| {
+                        if let (crate::api::Command::SetPresence { status, note, .. }, Some(p)) = (&c, &follow) {
+                            p.set_status(status, note.as_deref());
+                        }
+                        send(c);
+                    };
                     let (send, events) = with_history(send, events, account, move || repaint.request_repaint());
                     let mut app = LampboardApp::new(Box::new(ChannelLink::new(send, events)), keys, false);
                     if let Ok(db) = HistoryDb::open_platform() {

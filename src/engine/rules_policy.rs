@@ -27,6 +27,22 @@ impl RulesPolicy {
     }
 }
 
+impl RulesPolicy {
+    /// Our own status changed (the status bar): the rules of that status apply from now on.
+    /// Unknown words are ignored.
+    pub fn set_status(&self, status: &str, note: Option<&str>) {
+        let Some(kind) = crate::forwarding::StatusKind::parse(status) else { return };
+        if let Ok(mut r) = self.rules.write() {
+            r.status = kind;
+            if kind == crate::forwarding::StatusKind::Custom
+                && let Some(n) = note
+            {
+                r.custom_text = n.to_string();
+            }
+        }
+    }
+}
+
 impl CallPolicy for RulesPolicy {
     fn decide(&self, call: &IncomingCall) -> Disposition {
         let Ok(rules) = self.rules.read() else { return Disposition::Ring };
