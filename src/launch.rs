@@ -34,15 +34,25 @@ pub fn desktop(force_demo: bool) -> i32 {
             match engine::spawn(cfg, waker) {
                 Ok(h) => {
                     let (mut send, events) = h.into_parts();
-                    // The status set in the status bar also selects which rules apply.
+                    let (ui_tx, ui_rx) = std::sync::mpsc::channel();
+                    let sync = ucm_status_sync(&account, ui_tx.clone(), repaint.clone());
+                    // The status set in the status bar also selects which rules apply, and goes
+                    // to the UCM when the account has its API configured.
                     let follow = policy.clone();
                     let send = move |c: crate::api::Command| {
-                        if let (crate::api::Command::SetPresence { status, note, .. }, Some(p)) = (&c, &follow) {
-                            p.set_status(status, note.as_deref());
+                        if let crate::api::Command::SetPresence { status, note, .. } = &c {
+                            if let Some(p) = &follow {
+                                p.set_status(status, note.as_deref());
+                            }
+                            if let Some(s) = &sync {
+                                s.set(status, note.as_deref());
+                            }
                         }
                         send(c);
                     };
-                    let (send, events) = with_history(send, events, account, move || repaint.request_repaint());
+                    let name = account.name.clone();
+                    let (send, events) =
+                        with_history(send, events, name, ui_tx, ui_rx, move || repaint.request_repaint());
                     let mut app = LampboardApp::new(Box::new(ChannelLink::new(send, events)), keys, false);
                     if let Ok(db) = HistoryDb::open_platform() {
                         app = app.with_history_db(db);
@@ -74,7 +84,7 @@ pub fn desktop(force_demo: bool) -> i32 {
 
 /// The default account's engine configuration and its wall, when one is configured and its
 /// password can be had; otherwise the reason is logged and `None` (→ the demo).
-fn configured() -> Option<(engine::EngineConfig, Vec<KeyDef>, String)> {
+fn configured() -> Option<(engine::EngineConfig, Vec<KeyDef>, config::account::Account)> {
     let paths = Paths::platform()?;
     let cfg = match config::load_or_default(&paths.config_file) {
         Ok(c) => c,
@@ -83,7 +93,7 @@ fn configured() -> Option<(engine::EngineConfig, Vec<KeyDef>, String)> {
             return None;
         }
     };
-    let account = cfg.default_account()?.name.clone();
+    let account = cfg.default_account()?.clone();
     // The account options at their defaults: `prepare` completes them from the config file.
     #[derive(clap::Parser)]
     struct Defaults {
@@ -118,6 +128,8 @@ fn with_history(
     mut send: impl FnMut(crate::api::Command) + Send + 'static,
     events: Receiver<Event>,
     account: String,
+    tx: std::sync::mpsc::Sender<Event>,
+    rx: Receiver<Event>,
     wake: impl Fn() + Send + 'static,
 ) -> (impl FnMut(crate::api::Command) + Send + 'static, Receiver<Event>) {
     let recorder = HistoryDb::open_platform()
@@ -125,7 +137,6 @@ fn with_history(
         .map_err(|e| eprintln!("lampboard: no call history: {e}"))
         .ok()
         .map(|r| Arc::new(Mutex::new(r)));
-    let (tx, rx) = std::sync::mpsc::channel();
     let rec = recorder.clone();
     let _ = std::thread::Builder::new().name("history".into()).spawn(move || {
         for ev in events {
@@ -150,4 +161,32 @@ fn with_history(
         send(c);
     };
     (send, rx)
+}
+
+/// The UCM status worker, when the account applies its status through the UCM API and the
+/// API password is in the keyring; otherwise `None` (and why, on stderr).
+fn ucm_status_sync(
+    account: &config::account::Account,
+    out: std::sync::mpsc::Sender<Event>,
+    ctx: eframe::egui::Context,
+) -> Option<crate::status_sync::StatusSync> {
+    let backends = account.effective_presence_backends();
+    if !backends.contains(&config::account::PresenceBackend::UcmApi) {
+        return None;
+    }
+    let api = account.ucm_api.as_ref()?;
+    let opened = crate::secrets::open_from_env().map_err(|e| eprintln!("lampboard: UCM API: {e}")).ok()?;
+    let password = match opened.store.get(&crate::secrets::ucm_api_key(&account.name)) {
+        Ok(Some(p)) => p,
+        _ => {
+            eprintln!(
+                "lampboard: no UCM API password for {:?} in the keyring; status goes by PUBLISH only",
+                account.name
+            );
+            return None;
+        }
+    };
+    let cfg =
+        crate::pbx::ucm_api::UcmConfig::new(&crate::pbx::ucm_api::UcmConfig::url_for(&api.url), &api.user, &password);
+    Some(crate::status_sync::StatusSync::spawn(cfg, account.extension.clone(), out, move || ctx.request_repaint()))
 }

@@ -17,5 +17,6 @@ pub mod presence;
 pub mod sdp;
 pub mod secrets;
 pub mod sip;
+pub mod status_sync;
 pub mod ua;
 pub mod ui;
