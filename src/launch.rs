@@ -2,35 +2,63 @@
 //! config file (password from the OS keyring, or `LAMPBOARD_PASSWORD`), or — with `--demo`,
 //! or when no account is configured yet — on the embedded demo office.
 
+use crate::api::Command;
 use crate::api::Event;
 use crate::cli::{AccountArgs, prepare};
 use crate::config::{self, Paths, wall::KeyKind as WallKind};
+use crate::desktop::external::{self, ExternalLink};
+use crate::desktop::single::Listener;
 use crate::engine;
 use crate::history::{HistoryDb, HistoryRecorder, unix_ms};
-use crate::ui::{self, ChannelLink, KeyDef, KeyKind, LampboardApp};
+use crate::ui::{self, ChannelLink, EngineLink, KeyDef, KeyKind, LampboardApp};
+use eframe::egui;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 
+/// Puts the [`ExternalLink`] around the console's engine link.
+type Wrap = dyn FnOnce(&egui::Context, Box<dyn EngineLink>) -> Box<dyn EngineLink>;
+
 /// Opens the desktop app; returns the exit code.
 pub fn desktop(force_demo: bool) -> i32 {
+    desktop_with(force_demo, None, None)
+}
+
+/// As [`desktop`], for the single-instance launch: `instance` hears from later launches
+/// (their click-to-call links become `Command::Dial`, and the window comes to the front);
+/// `first` is sent once the console runs (this launch's own link).
+pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<Command>) -> i32 {
+    // Every console link goes through `ExternalLink`, fed by the instance listener.
+    let wrap = move |ctx: &egui::Context, link: Box<dyn EngineLink>| -> Box<dyn EngineLink> {
+        let (link, tx) = ExternalLink::new(link);
+        if let Some(c) = first {
+            let _ = tx.send(c);
+        }
+        external::listen(instance, ctx, tx);
+        Box::new(link)
+    };
+    let demo = |ctx: &egui::Context, wrap: Box<Wrap>| {
+        let office = crate::demo::DemoLink::new(ui::DEMO_SEED);
+        let keys = office.keys();
+        LampboardApp::new(wrap(ctx, Box::new(office)), keys, true)
+    };
     let result = match (force_demo, configured()) {
         (false, Some((cfg, keys, account))) => ui::run_with(move |ctx| {
-            let ctx = ctx.clone();
             let repaint = ctx.clone();
-            let waker: engine::Waker = Arc::new(move || ctx.request_repaint());
+            let waker_ctx = ctx.clone();
+            let waker: engine::Waker = Arc::new(move || waker_ctx.request_repaint());
             match engine::spawn(cfg, waker) {
                 Ok(h) => {
                     let (send, events) = h.into_parts();
                     let (send, events) = with_history(send, events, account, move || repaint.request_repaint());
-                    LampboardApp::new(Box::new(ChannelLink::new(send, events)), keys, false)
+                    LampboardApp::new(wrap(ctx, Box::new(ChannelLink::new(send, events))), keys, false)
                 }
                 Err(e) => {
                     eprintln!("lampboard: cannot start the engine ({e}); opening the demo office");
-                    LampboardApp::demo(ui::DEMO_SEED)
+                    demo(ctx, Box::new(wrap))
                 }
             }
         }),
-        _ => ui::run(true),
+        _ => ui::run_with(move |ctx| demo(ctx, Box::new(wrap))),
     };
     match result {
         Ok(()) => 0,

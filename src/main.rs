@@ -1,13 +1,22 @@
-//! `lampboard`: the desktop app with no arguments, headless subcommands otherwise.
+//! `lampboard`: the desktop app with no arguments, headless subcommands otherwise; a
+//! click-to-call link (`tel:`, `sip:`, `sips:`, `callto:`) as the first argument dials it in
+//! the running instance (or opens one that dials it).
 
 use clap::Parser;
+use lampboard::api::Command;
 use lampboard::cli::{self, Cli, Sub};
+use lampboard::desktop::single::{self, Message};
+use lampboard::desktop::url;
 
 fn main() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LAMPBOARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rustls_platform_verifier=off"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    // Before clap, which would take a link for an unknown subcommand.
+    if let Some(link) = std::env::args().nth(1).filter(|a| url::call_scheme(a).is_some()) {
+        std::process::exit(click_to_call(&link));
+    }
     let cli = Cli::parse();
     let code = match &cli.command {
         Some(Sub::Register(args)) => cli::register(args),
@@ -19,7 +28,30 @@ fn main() {
         Some(Sub::Account { action }) => cli::account::run(action),
         Some(Sub::History(args)) => cli::history::run(args),
         // No subcommand: the console on the default account, or the demo office.
-        None => lampboard::launch::desktop(cli.demo),
+        // A second launch brings the running one to the front instead.
+        None => match single::claim(&Message::Focus) {
+            Some(instance) => lampboard::launch::desktop_with(cli.demo, instance, None),
+            None => 0,
+        },
     };
     std::process::exit(code);
+}
+
+/// `lampboard tel:+4930123`: hands the link to the running instance, or opens the console and
+/// dials it there. Exit code 2 for a link that cannot be dialled.
+fn click_to_call(link: &str) -> i32 {
+    let target = match url::dial_target(link) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("lampboard: cannot dial {link:?}: {e}");
+            return 2;
+        }
+    };
+    match single::claim(&Message::Dial(target.clone())) {
+        Some(instance) => lampboard::launch::desktop_with(false, instance, Some(Command::Dial { target })),
+        None => {
+            eprintln!("lampboard: {target} handed to the running Lampboard");
+            0
+        }
+    }
 }

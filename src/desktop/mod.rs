@@ -1,0 +1,6 @@
+//! Desktop integration: click-to-call links ([`url`]) and one instance per session
+//! ([`single`]), the hook that turns both into console commands ([`external`]).
+
+pub mod external;
+pub mod single;
+pub mod url;
