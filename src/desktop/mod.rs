@@ -3,4 +3,5 @@
 
 pub mod external;
 pub mod single;
+pub mod single_tcp;
 pub mod url;

@@ -1,8 +1,8 @@
 //! One Lampboard per user session: the first desktop launch listens on a local socket; a later
 //! launch hands its wish (dial a click-to-call link, or just "come to the front") to it and
 //! exits. Unix: a Unix domain socket in `$XDG_RUNTIME_DIR` (else the temp dir, per user);
-//! `LAMPBOARD_INSTANCE_SOCKET` overrides the path (tests, several profiles). Other platforms:
-//! no guard yet — every launch is its own instance ([`acquire`] always says `Primary`).
+//! `LAMPBOARD_INSTANCE_SOCKET` overrides the path (tests, several profiles). Other platforms
+//! (Windows): loopback TCP with a port file and a token, see [`super::single_tcp`].
 //!
 //! Wire format: one line per connection, `focus` or `dial <target>`, answered `ok`.
 
@@ -18,7 +18,7 @@ pub enum Message {
 }
 
 /// Longest request line read from a peer.
-const MAX_LINE: usize = 4096;
+pub(crate) const MAX_LINE: usize = 4096;
 
 impl Message {
     /// The request line (without newline).
@@ -41,10 +41,10 @@ impl Message {
     }
 }
 
-/// The outcome of [`acquire`].
-pub enum Acquired {
+/// The outcome of [`acquire`] (`L`: the platform's listener, or [`super::single_tcp::Listener`]).
+pub enum Acquired<L = Listener> {
     /// No other instance runs: this one is it, and listens for later launches.
-    Primary(Listener),
+    Primary(L),
     /// Another instance runs and took the message: this process should exit 0.
     Forwarded,
 }
@@ -58,7 +58,9 @@ pub fn socket_path() -> PathBuf {
         Some(dir) => Path::new(&dir).join("lampboard.sock"),
         None => {
             let user = std::env::var("USER").unwrap_or_else(|_| "user".to_owned());
-            std::env::temp_dir().join(format!("lampboard-{user}.sock"))
+            let user = std::env::var("USERNAME").unwrap_or(user);
+            let ext = if cfg!(unix) { "sock" } else { "port" };
+            std::env::temp_dir().join(format!("lampboard-{user}.{ext}"))
         }
     }
 }
@@ -172,36 +174,7 @@ mod unix {
 }
 
 #[cfg(not(unix))]
-pub use other::{Listener, acquire};
-
-#[cfg(not(unix))]
-mod other {
-    use super::{Acquired, Message};
-    use std::io;
-    use std::path::{Path, PathBuf};
-
-    /// No guard on this platform yet: a listener that never hears from anyone.
-    pub struct Listener {
-        path: PathBuf,
-    }
-
-    /// Always the primary instance (see the module docs).
-    pub fn acquire(path: &Path, _message: &Message) -> io::Result<Acquired> {
-        Ok(Acquired::Primary(Listener { path: path.to_owned() }))
-    }
-
-    impl Listener {
-        /// Where it would listen.
-        pub fn path(&self) -> &Path {
-            &self.path
-        }
-
-        /// Nothing to hand on here.
-        pub fn spawn(self, _on_message: impl FnMut(Message) + Send + 'static) -> io::Result<()> {
-            Ok(())
-        }
-    }
-}
+pub use super::single_tcp::{Listener, acquire};
 
 /// Convenience for `main`: the primary instance's listener, or `None` after the message was
 /// forwarded to the running one. Errors of the socket itself are logged and the launch goes
