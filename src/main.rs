@@ -6,18 +6,16 @@ use clap::Parser;
 use lampboard::api::Command;
 use lampboard::cli::{self, Cli, Sub};
 use lampboard::desktop::single::{self, Message};
-use lampboard::desktop::url;
+use lampboard::desktop::{logs, url};
 
 fn main() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LAMPBOARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rustls_platform_verifier=off"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
     // Before clap, which would take a link for an unknown subcommand.
     if let Some(link) = std::env::args().nth(1).filter(|a| url::call_scheme(a).is_some()) {
+        init_logging(true);
         std::process::exit(click_to_call(&link));
     }
     let cli = Cli::parse();
+    init_logging(cli.command.is_none());
     let code = match &cli.command {
         Some(Sub::Register(args)) => cli::register(args),
         Some(Sub::Watch(args)) => cli::watch::run(args),
@@ -35,6 +33,27 @@ fn main() {
         },
     };
     std::process::exit(code);
+}
+
+/// Logs to stderr (`LAMPBOARD_LOG` filters, default `warn`), and for the desktop app also to a
+/// daily file in the platform log dir (see `lampboard::desktop::logs`).
+fn init_logging(desktop: bool) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LAMPBOARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rustls_platform_verifier=off"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let stderr = tracing_subscriber::fmt::layer().with_ansi(ansi).with_writer(std::io::stderr);
+    let mut problem = None;
+    let file = desktop
+        .then(logs::log_dir)
+        .flatten()
+        .and_then(|dir| logs::appender(&dir).map_err(|e| problem = Some(e)).ok())
+        .map(|w| tracing_subscriber::fmt::layer().with_ansi(false).with_writer(w));
+    tracing_subscriber::registry().with(filter).with(stderr).with(file).init();
+    if let Some(p) = problem {
+        tracing::warn!("no log file: {p}");
+    }
 }
 
 /// `lampboard tel:+4930123`: hands the link to the running instance, or opens the console and

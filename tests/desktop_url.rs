@@ -111,6 +111,8 @@ fn the_running_console_dials_a_link_from_a_second_launch() {
             .env("DISPLAY", &disp)
             .env("LIBGL_ALWAYS_SOFTWARE", "1")
             .env("LAMPBOARD_LOG", "warn,lampboard::desktop=info")
+            .env("LAMPBOARD_LOG_DIR", dir.path().join("logs"))
+            .env("XDG_DATA_HOME", dir.path().join("data"))
             .env_remove("WAYLAND_DISPLAY")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -146,4 +148,17 @@ fn the_running_console_dials_a_link_from_a_second_launch() {
         }
     }
     assert!(first.0.try_wait().unwrap().is_none(), "the console still runs");
+    // The desktop app also logs to a daily file in its log dir.
+    // (The file layer writes just after stderr's: wait for it.)
+    let logs: Vec<_> = std::fs::read_dir(dir.path().join("logs")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let t = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&logs[0]).unwrap();
+        if text.contains("command from another launch") && text.contains("+4930123") {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "the log file lacks the dial: {text}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
