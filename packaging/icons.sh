@@ -3,6 +3,7 @@
 # packaging/icons/ (committed, so building a package needs no SVG renderer):
 #   png/lampboard-<N>.png  N = 16 24 32 48 64 128 256 512   (Linux hicolor, AppImage, Flatpak, macOS iconset)
 #   lampboard.ico          16…256 in one file                 (Windows installer and exe)
+#   lampboard-64.rgba      64×64 raw RGBA                     (the window icon, src/desktop/icon.rs)
 # Needs rsvg-convert (apt: librsvg2-bin); the .ico also needs ImageMagick's convert (skipped without it).
 # Run again after changing the SVG:  sh packaging/icons.sh
 set -eu
@@ -18,7 +19,8 @@ if command -v convert >/dev/null; then
     convert "$out/png/lampboard-16.png" "$out/png/lampboard-24.png" "$out/png/lampboard-32.png" \
         "$out/png/lampboard-48.png" "$out/png/lampboard-64.png" "$out/png/lampboard-128.png" \
         "$out/png/lampboard-256.png" "$out/lampboard.ico"
+    convert "$out/png/lampboard-64.png" -depth 8 "rgba:$out/lampboard-64.rgba"
 else
-    echo "icons.sh: no ImageMagick convert, lampboard.ico not rebuilt" >&2
+    echo "icons.sh: no ImageMagick convert, lampboard.ico and lampboard-64.rgba not rebuilt" >&2
 fi
 echo "icons.sh: icons in $out"

@@ -27,8 +27,10 @@ pub fn desktop(force_demo: bool) -> i32 {
 /// (their click-to-call links become `Command::Dial`, and the window comes to the front);
 /// `first` is sent once the console runs (this launch's own link).
 pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<Command>) -> i32 {
-    // Every console link goes through `ExternalLink`, fed by the instance listener.
+    // Every console link goes through `ExternalLink`, fed by the instance listener; the window
+    // gets our icon.
     let wrap = move |ctx: &egui::Context, link: Box<dyn EngineLink>| -> Box<dyn EngineLink> {
+        crate::desktop::icon::apply(ctx);
         let (link, tx) = ExternalLink::new(link);
         if let Some(c) = first {
             let _ = tx.send(c);

@@ -1,5 +1,6 @@
 //! The desktop app remembers its window: size and position moved by the user come back on the
-//! next start (eframe persistence, saved every 30 s and on exit). Under Xvfb, moved by xdotool.
+//! next start (eframe persistence, saved every 30 s and on exit), and it carries our icon.
+//! Under Xvfb, moved by xdotool.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -88,6 +89,17 @@ fn window_size_and_position_come_back() {
     let mut app = start(&disp, home.path());
     let id = window(&disp, &mut app);
     assert_eq!(geometry(&disp, &id), (0, 0, 1280, 800), "first start: the default size");
+    // Our window icon (64×64) is set.
+    let t = Instant::now();
+    loop {
+        let out = Command::new("xprop").args(["-id", &id, "-display", &disp, "_NET_WM_ICON"]).output().expect("xprop");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.contains("Icon (64 x 64)") || text.starts_with("_NET_WM_ICON(CARDINAL) = 64, 64") {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "no 64×64 window icon: {}", &text[..text.len().min(200)]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
     for args in [vec!["windowsize", &id, "900", "600"], vec!["windowmove", &id, "50", "60"]] {
         let st = Command::new("xdotool").args(args).env("DISPLAY", &disp).status().unwrap();
         assert!(st.success());
