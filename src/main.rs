@@ -29,7 +29,10 @@ fn main() {
         // A second launch brings the running one to the front instead.
         None => match single::claim(&Message::Focus) {
             Some(instance) => lampboard::launch::desktop_with(cli.demo, instance, None),
-            None => 0,
+            None => {
+                eprintln!("lampboard: already running; brought it to the front");
+                0
+            }
         },
     };
     std::process::exit(code);
