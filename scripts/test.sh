@@ -19,3 +19,12 @@ cargo test --quiet 2>&1 | tee /tmp/lampboard-test.log
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
      END { printf "lampboard: %d passed, %d failed\n", p, f }' /tmp/lampboard-test.log
+echo "== packaging"
+# The Debian package built from the debug binary, installed, checked and removed again
+# (needs root, as on CI); the Windows/macOS/Flatpak recipes as far as Linux allows.
+if [ "$(id -u)" -eq 0 ]; then
+  sh packaging/check-deb.sh
+else
+  sudo sh packaging/check-deb.sh
+fi
+sh packaging/check-recipes.sh

@@ -2,22 +2,52 @@
 //! config file (password from the OS keyring, or `LAMPBOARD_PASSWORD`), or — with `--demo`,
 //! or when no account is configured yet — on the embedded demo office.
 
+use crate::api::Command;
 use crate::api::Event;
 use crate::cli::{AccountArgs, prepare};
 use crate::config::{self, Paths, wall::KeyKind as WallKind};
+use crate::desktop::external::{self, ExternalLink};
+use crate::desktop::single::Listener;
 use crate::engine;
 use crate::history::{HistoryDb, HistoryRecorder, unix_ms};
-use crate::ui::{self, ChannelLink, KeyDef, KeyKind, LampboardApp};
+use crate::ui::{self, ChannelLink, EngineLink, KeyDef, KeyKind, LampboardApp};
+use eframe::egui;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 
+/// Puts the [`ExternalLink`] around the console's engine link.
+type Wrap = dyn FnOnce(&egui::Context, Box<dyn EngineLink>) -> Box<dyn EngineLink>;
+
 /// Opens the desktop app; returns the exit code.
 pub fn desktop(force_demo: bool) -> i32 {
+    desktop_with(force_demo, None, None)
+}
+
+/// As [`desktop`], for the single-instance launch: `instance` hears from later launches
+/// (their click-to-call links become `Command::Dial`, and the window comes to the front);
+/// `first` is sent once the console runs (this launch's own link).
+pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<Command>) -> i32 {
+    // Every console link goes through `ExternalLink`, fed by the instance listener; the window
+    // gets our icon.
+    let wrap = move |ctx: &egui::Context, link: Box<dyn EngineLink>| -> Box<dyn EngineLink> {
+        crate::desktop::icon::apply(ctx);
+        let (link, tx) = ExternalLink::new(link);
+        if let Some(c) = first {
+            let _ = tx.send(c);
+        }
+        external::listen(instance, ctx, tx);
+        Box::new(link)
+    };
+    let demo = |ctx: &egui::Context, wrap: Box<Wrap>| {
+        let office = crate::demo::DemoLink::new(ui::DEMO_SEED);
+        let keys = office.keys();
+        LampboardApp::new(wrap(ctx, Box::new(office)), keys, true)
+    };
     let result = match (force_demo, configured()) {
         (false, Some((mut cfg, keys, account))) => ui::run_with(move |ctx| {
-            let ctx = ctx.clone();
             let repaint = ctx.clone();
-            let waker: engine::Waker = Arc::new(move || ctx.request_repaint());
+            let waker_ctx = ctx.clone();
+            let waker: engine::Waker = Arc::new(move || waker_ctx.request_repaint());
             // The forwarding rules file is the engine's call policy; the editor replaces it on save.
             let rules_path = crate::forwarding::file::default_path();
             let policy = rules_path.as_deref().and_then(|p| match crate::forwarding::file::load_or_default(p) {
@@ -53,7 +83,7 @@ pub fn desktop(force_demo: bool) -> i32 {
                     let name = account.name.clone();
                     let (send, events) =
                         with_history(send, events, name, ui_tx, ui_rx, move || repaint.request_repaint());
-                    let mut app = LampboardApp::new(Box::new(ChannelLink::new(send, events)), keys, false);
+                    let mut app = LampboardApp::new(wrap(ctx, Box::new(ChannelLink::new(send, events))), keys, false);
                     if let Ok(db) = HistoryDb::open_platform() {
                         app = app.with_history_db(db);
                     }
@@ -67,11 +97,11 @@ pub fn desktop(force_demo: bool) -> i32 {
                 }
                 Err(e) => {
                     eprintln!("lampboard: cannot start the engine ({e}); opening the demo office");
-                    LampboardApp::demo(ui::DEMO_SEED)
+                    demo(ctx, Box::new(wrap))
                 }
             }
         }),
-        _ => ui::run(true),
+        _ => ui::run_with(move |ctx| demo(ctx, Box::new(wrap))),
     };
     match result {
         Ok(()) => 0,

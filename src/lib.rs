@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod desktop;
 pub mod engine;
 pub mod forwarding;
 pub mod history;

@@ -39,8 +39,14 @@ fn no_arguments_opens_the_lampboard_window() {
         assert!(t.elapsed() < Duration::from_secs(10), "Xvfb did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Its own instance socket and dirs: no other running Lampboard or configured account counts.
+    let home = tempfile::tempdir().expect("temp dir");
     let mut app = Killer(
         Command::new(env!("CARGO_BIN_EXE_lampboard"))
+            .env("LAMPBOARD_INSTANCE_SOCKET", home.path().join("instance.sock"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_STATE_HOME", home.path().join("state"))
             .env("DISPLAY", &disp)
             .env("LIBGL_ALWAYS_SOFTWARE", "1")
             .env_remove("WAYLAND_DISPLAY")

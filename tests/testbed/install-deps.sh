@@ -17,6 +17,10 @@ PACKAGES=(
   libasound2-dev pkg-config libopus-dev
   # the real OS keyring under a private D-Bus session (tests/secrets.rs)
   dbus gnome-keyring
+  # packaging checks (packaging/check-deb.sh, packaging/check-recipes.sh)
+  desktop-file-utils xdg-utils binutils dpkg-dev appstream libxml2-utils wixl msitools
+  # window tests drive the window (tests/desktop_window.rs)
+  xdotool
   # the desktop window under a virtual X server (tests/gui_window.rs)
   xvfb x11-utils libgl1-mesa-dri libegl1 libxkbcommon-x11-0
 )
