@@ -5,17 +5,10 @@
 
 mod common;
 
-use common::{Kamailio, Running, account_cmd};
+use common::{Baresip, Kamailio, Running, account_cmd, start_baresip, testbed};
 use lampboard::media::{dominant_frequency, goertzel, read_wav_file};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
-
-fn testbed(script: &str) -> Command {
-    let mut c = Command::new("bash");
-    c.arg(format!("{}/tests/testbed/{script}", env!("CARGO_MANIFEST_DIR")));
-    c
-}
 
 fn tone(path: &Path, freq: u32, secs: u32) {
     let st = testbed("tone.sh")
@@ -25,22 +18,8 @@ fn tone(path: &Path, freq: u32, secs: u32) {
     assert!(st.status.success(), "tone.sh: {}", String::from_utf8_lossy(&st.stderr));
 }
 
-struct Baresip(std::path::PathBuf);
-impl Drop for Baresip {
-    fn drop(&mut self) {
-        let _ = testbed("baresip.sh").args(["stop", self.0.to_str().unwrap()]).output();
-    }
-}
-
 fn baresip(k: &Kamailio, dir: &Path, ext: &str, env: &[(&str, &str)]) -> Baresip {
-    let out = testbed("baresip.sh")
-        .args(["start", dir.to_str().unwrap(), ext, &k.password(ext), &k.sip_port.to_string()])
-        .env("KAMAILIO_RUNDIR", k.dir())
-        .envs(env.iter().copied())
-        .output()
-        .expect("baresip.sh (tests/testbed/install-deps.sh installs baresip)");
-    assert!(out.status.success(), "baresip start: {}", String::from_utf8_lossy(&out.stderr));
-    Baresip(dir.to_path_buf())
+    start_baresip(k, dir, ext, env)
 }
 
 /// The recording holds the tone: dominant frequency within ±2 %, SNR ≥ 20 dB, over its middle.

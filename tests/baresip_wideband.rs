@@ -5,16 +5,10 @@
 
 mod common;
 
-use common::{Kamailio, account_cmd};
+use common::{Baresip, Kamailio, account_cmd, testbed};
 use lampboard::media::{dominant_frequency, goertzel, read_wav_file};
 use std::path::Path;
 use std::process::Command;
-
-fn testbed(script: &str) -> Command {
-    let mut c = Command::new("bash");
-    c.arg(format!("{}/tests/testbed/{script}", env!("CARGO_MANIFEST_DIR")));
-    c
-}
 
 fn tone(path: &Path, freq: u32, secs: u32, rate: u32) {
     let st = testbed("tone.sh")
@@ -22,13 +16,6 @@ fn tone(path: &Path, freq: u32, secs: u32, rate: u32) {
         .output()
         .unwrap();
     assert!(st.status.success(), "tone.sh: {}", String::from_utf8_lossy(&st.stderr));
-}
-
-struct Baresip(std::path::PathBuf);
-impl Drop for Baresip {
-    fn drop(&mut self) {
-        let _ = testbed("baresip.sh").args(["stop", self.0.to_str().unwrap()]).output();
-    }
 }
 
 /// The recording holds `freq`: dominant frequency within ±2 %, SNR ≥ 20 dB, over its middle.

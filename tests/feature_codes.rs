@@ -6,36 +6,15 @@
 
 mod common;
 
-use common::{Kamailio, account_cmd};
+use common::{Baresip, Kamailio, account_cmd, start_baresip, testbed};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
-
-fn testbed(script: &str) -> Command {
-    let mut c = Command::new("bash");
-    c.arg(format!("{}/tests/testbed/{script}", env!("CARGO_MANIFEST_DIR")));
-    c
-}
-
-struct Baresip(std::path::PathBuf);
-impl Drop for Baresip {
-    fn drop(&mut self) {
-        let _ = testbed("baresip.sh").args(["stop", self.0.to_str().unwrap()]).output();
-    }
-}
 
 /// baresip as the PBX's voice menu: answers at once and plays a prompt.
 fn voice_menu(k: &Kamailio, dir: &Path, ext: &str, prompt: &Path) -> Baresip {
     let st = testbed("tone.sh").args([prompt.to_str().unwrap(), "440", "30", "8000"]).output().unwrap();
     assert!(st.status.success(), "tone.sh: {}", String::from_utf8_lossy(&st.stderr));
-    let out = testbed("baresip.sh")
-        .args(["start", dir.to_str().unwrap(), ext, &k.password(ext), &k.sip_port.to_string()])
-        .env("KAMAILIO_RUNDIR", k.dir())
-        .env("PLAY", prompt)
-        .output()
-        .expect("baresip.sh (tests/testbed/install-deps.sh installs baresip)");
-    assert!(out.status.success(), "baresip start: {}", String::from_utf8_lossy(&out.stderr));
-    Baresip(dir.to_path_buf())
+    start_baresip(k, dir, ext, &[("PLAY", prompt.to_str().unwrap())])
 }
 
 /// The digits baresip logged as received (RFC 4733 events, one per end of event), in order.

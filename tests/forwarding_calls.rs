@@ -6,33 +6,13 @@
 
 mod common;
 
-use common::{Kamailio, Running, account_cmd};
+use common::{Baresip, Kamailio, Running, account_cmd, start_baresip};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
-
-fn testbed(script: &str) -> Command {
-    let mut c = Command::new("bash");
-    c.arg(format!("{}/tests/testbed/{script}", env!("CARGO_MANIFEST_DIR")));
-    c
-}
-
-struct Baresip(PathBuf);
-impl Drop for Baresip {
-    fn drop(&mut self) {
-        let _ = testbed("baresip.sh").args(["stop", self.0.to_str().unwrap()]).output();
-    }
-}
 
 /// The forward target's phone: answers automatically.
 fn target_phone(k: &Kamailio, dir: &Path) -> Baresip {
-    let out = testbed("baresip.sh")
-        .args(["start", dir.to_str().unwrap(), "1982", &k.password("1982"), &k.sip_port.to_string()])
-        .env("KAMAILIO_RUNDIR", k.dir())
-        .output()
-        .expect("baresip.sh (tests/testbed/install-deps.sh installs baresip)");
-    assert!(out.status.success(), "baresip start: {}", String::from_utf8_lossy(&out.stderr));
-    Baresip(dir.to_path_buf())
+    start_baresip(k, dir, "1982", &[])
 }
 
 fn rules_file(dir: &Path, name: &str, toml: &str) -> PathBuf {

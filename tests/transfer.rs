@@ -5,31 +5,11 @@
 
 mod common;
 
-use common::{Kamailio, account_cmd};
+use common::{Baresip, Kamailio, account_cmd, start_baresip, testbed};
 use std::path::Path;
-use std::process::Command;
-
-fn testbed(script: &str) -> Command {
-    let mut c = Command::new("bash");
-    c.arg(format!("{}/tests/testbed/{script}", env!("CARGO_MANIFEST_DIR")));
-    c
-}
-
-struct Baresip(std::path::PathBuf);
-impl Drop for Baresip {
-    fn drop(&mut self) {
-        let _ = testbed("baresip.sh").args(["stop", self.0.to_str().unwrap()]).output();
-    }
-}
 
 fn baresip(k: &Kamailio, dir: &Path, ext: &str) -> Baresip {
-    let out = testbed("baresip.sh")
-        .args(["start", dir.to_str().unwrap(), ext, &k.password(ext), &k.sip_port.to_string()])
-        .env("KAMAILIO_RUNDIR", k.dir())
-        .output()
-        .expect("baresip.sh (tests/testbed/install-deps.sh installs baresip)");
-    assert!(out.status.success(), "baresip start: {}", String::from_utf8_lossy(&out.stderr));
-    Baresip(dir.to_path_buf())
+    start_baresip(k, dir, ext, &[])
 }
 
 fn lines(out: &[u8]) -> Vec<serde_json::Value> {

@@ -280,3 +280,32 @@ pub fn account_cmd(k: &Kamailio, sub: &[&str], ext: &str) -> Command {
     c.env("LAMPBOARD_PASSWORD", k.password(ext));
     c
 }
+
+/// `bash tests/testbed/SCRIPT` (kamailio.sh, baresip.sh, tone.sh…).
+pub fn testbed(script: &str) -> Command {
+    let mut c = Command::new("bash");
+    c.arg(format!("{}/tests/testbed/{script}", env!("CARGO_MANIFEST_DIR")));
+    c
+}
+
+/// A baresip run by tests/testbed/baresip.sh in its directory; stopped on drop.
+pub struct Baresip(pub PathBuf);
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = testbed("baresip.sh").args(["stop", self.0.to_str().unwrap_or_default()]).output();
+    }
+}
+
+/// Starts baresip in `dir` as `ext`, registered to `k`; `env` is baresip.sh's (ANSWER, PLAY,
+/// RECORD, CODECS…).
+pub fn start_baresip(k: &Kamailio, dir: &Path, ext: &str, env: &[(&str, &str)]) -> Baresip {
+    let out = testbed("baresip.sh")
+        .args(["start", dir.to_str().unwrap_or_default(), ext, &k.password(ext), &k.sip_port.to_string()])
+        .env("KAMAILIO_RUNDIR", k.dir())
+        .envs(env.iter().copied())
+        .output()
+        .expect("baresip.sh (tests/testbed/install-deps.sh installs baresip)");
+    assert!(out.status.success(), "baresip start: {}", String::from_utf8_lossy(&out.stderr));
+    Baresip(dir.to_path_buf())
+}
