@@ -1,6 +1,10 @@
 //! Click-to-call: the links `lampboard` takes as its first argument, and the hand-off of such a
 //! link from a later launch to the running instance (real binary, two processes).
 
+#[path = "support/xvfb.rs"]
+mod xvfb;
+use xvfb::{Killer, Xvfb};
+
 use lampboard::desktop::single::{Acquired, Message, acquire};
 use lampboard::desktop::url::{UrlError, call_scheme, dial_target};
 use std::io::{BufRead, BufReader};
@@ -8,14 +12,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-struct Killer(std::process::Child);
-impl Drop for Killer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn lampboard(socket: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_lampboard"));
@@ -80,29 +76,8 @@ fn a_link_that_cannot_be_dialled_exits_2_without_forwarding() {
 /// Both ends real: a console on the demo office under Xvfb, then `lampboard tel:…`.
 #[test]
 fn the_running_console_dials_a_link_from_a_second_launch() {
-    assert!(
-        Command::new("Xvfb").arg("-help").stderr(Stdio::null()).status().is_ok(),
-        "Xvfb is not installed: run tests/testbed/install-deps.sh"
-    );
-    let display = (140..190)
-        .find(|n| {
-            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        })
-        .expect("a free X display");
-    let disp = format!(":{display}");
-    let _x = Killer(
-        Command::new("Xvfb")
-            .args([&disp, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start Xvfb"),
-    );
-    let t = Instant::now();
-    while !Path::new(&format!("/tmp/.X11-unix/X{display}")).exists() {
-        assert!(t.elapsed() < Duration::from_secs(10), "Xvfb did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let x = Xvfb::start(140..190);
+    let disp = x.display.clone();
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("lampboard.sock");
     let mut first = Killer(

@@ -2,17 +2,13 @@
 //! next start (eframe persistence, saved every 30 s and on exit), and it carries our icon.
 //! Under Xvfb, moved by xdotool.
 
+#[path = "support/xvfb.rs"]
+mod xvfb;
+use xvfb::{Killer, Xvfb};
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Killer(std::process::Child);
-impl Drop for Killer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn start(disp: &str, home: &Path) -> Killer {
     Killer(
@@ -62,29 +58,8 @@ fn geometry(disp: &str, id: &str) -> (i32, i32, i32, i32) {
 
 #[test]
 fn window_size_and_position_come_back() {
-    assert!(
-        Command::new("Xvfb").arg("-help").stderr(Stdio::null()).status().is_ok(),
-        "Xvfb is not installed: run tests/testbed/install-deps.sh"
-    );
-    let display = (190..240)
-        .find(|n| {
-            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        })
-        .expect("a free X display");
-    let disp = format!(":{display}");
-    let _x = Killer(
-        Command::new("Xvfb")
-            .args([&disp, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start Xvfb"),
-    );
-    let t = Instant::now();
-    while !Path::new(&format!("/tmp/.X11-unix/X{display}")).exists() {
-        assert!(t.elapsed() < Duration::from_secs(10), "Xvfb did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let x = Xvfb::start(190..240);
+    let disp = x.display.clone();
     let home = tempfile::tempdir().unwrap();
     let mut app = start(&disp, home.path());
     let id = window(&disp, &mut app);
