@@ -235,7 +235,16 @@ pub fn prepare(account: &AccountArgs) -> Result<EngineConfig, i32> {
             ));
         }
     };
-    args.engine_config(password).map_err(|e| fail(EXIT_USAGE, &e))
+    let mut cfg = args.engine_config(password).map_err(|e| fail(EXIT_USAGE, &e))?;
+    // The configured account's PBX profile brings its feature codes (pickup, park, *48…).
+    if let Some(name) = &configured
+        && let Ok(path) = account::config_path()
+        && let Ok(config) = crate::config::load_or_default(&path)
+        && let Some(a) = config.account(name)
+    {
+        cfg.account.feature_codes = cfg.account.feature_codes.clone().with_profile(&a.effective_feature_codes());
+    }
+    Ok(cfg)
 }
 
 impl AccountArgs {

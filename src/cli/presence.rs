@@ -7,7 +7,7 @@ use super::{AccountArgs, prepare, session};
 use crate::api::{Command, Event};
 use crate::pbx::ucm_api::{UcmConfig, apply_status};
 use crate::presence::status::UserStatus;
-use crate::ua::feature_codes::{FeatureAction, FeatureCall, FeatureCodes, FeatureOutcome};
+use crate::ua::feature_codes::{FeatureAction, FeatureCall, FeatureOutcome};
 use clap::{Args, Subcommand};
 use std::time::{Duration, Instant};
 
@@ -34,9 +34,9 @@ pub struct SetArgs {
     /// (dial the PBX's presence code and send the status digit); comma-separated for several.
     #[arg(long, value_delimiter = ',', default_value = "publish")]
     pub via: Vec<String>,
-    /// The PBX's presence feature code (UCM default `*48`).
-    #[arg(long, default_value = "*48")]
-    pub presence_code: String,
+    /// The PBX's presence feature code (default: the account's PBX profile, UCM `*48`).
+    #[arg(long)]
+    pub presence_code: Option<String>,
     /// How long the PBX's prompt plays before the digit is sent, in milliseconds.
     #[arg(long, default_value_t = 1500)]
     pub prompt_ms: u64,
@@ -98,7 +98,10 @@ pub fn run(action: &PresenceAction) -> i32 {
         Err(code) => return code,
     };
     let publish = args.via.iter().any(|v| v == "publish");
-    let codes = FeatureCodes { presence: args.presence_code.clone(), ..Default::default() };
+    let mut codes = cfg.account.feature_codes.clone();
+    if let Some(c) = &args.presence_code {
+        codes.presence = c.clone();
+    }
     let plan = match UserStatus::parse(&args.status, args.note.as_deref()) {
         Some(s) if args.via.iter().any(|v| v == "feature-codes") => Some(codes.plan(&FeatureAction::Presence(s))),
         _ => None,

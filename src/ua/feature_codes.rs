@@ -101,6 +101,30 @@ pub fn presence_digit(status: &UserStatus) -> char {
 }
 
 impl FeatureCodes {
+    /// `self` with every code the account's PBX profile (config file) sets put in its place.
+    pub fn with_profile(mut self, p: &crate::config::account::FeatureCodes) -> FeatureCodes {
+        let pairs: [(&mut String, &Option<String>); 12] = [
+            (&mut self.presence, &p.presence),
+            (&mut self.dnd_on, &p.dnd_on),
+            (&mut self.dnd_off, &p.dnd_off),
+            (&mut self.cfu_on, &p.cfu_on),
+            (&mut self.cfu_off, &p.cfu_off),
+            (&mut self.cfb_on, &p.cfb_on),
+            (&mut self.cfb_off, &p.cfb_off),
+            (&mut self.cfna_on, &p.cfna_on),
+            (&mut self.cfna_off, &p.cfna_off),
+            (&mut self.pickup, &p.pickup),
+            (&mut self.group_pickup, &p.group_pickup),
+            (&mut self.park, &p.park),
+        ];
+        for (slot, code) in pairs {
+            if let Some(c) = code {
+                *slot = c.clone();
+            }
+        }
+        self
+    }
+
     /// The call that makes `action`.
     pub fn plan(&self, action: &FeatureAction) -> FeaturePlan {
         let with = |code: &str, t: &Option<String>, off: &str| match t {
@@ -300,6 +324,18 @@ mod tests {
         assert_eq!(f.plan(&FeatureAction::Cfu(Some("2000".into()))).dial, "*722000");
         assert_eq!(f.plan(&FeatureAction::Cfb(None)).dial, "*91");
         assert_eq!(f.plan(&FeatureAction::Dnd(true)).dial, "*77");
+    }
+
+    #[test]
+    fn a_profile_replaces_only_the_codes_it_sets() {
+        let profile = crate::config::account::FeatureCodes {
+            park: Some("700".into()),
+            pickup: Some("*8".into()),
+            ..Default::default()
+        };
+        let f = FeatureCodes::default().with_profile(&profile);
+        assert_eq!((f.park.as_str(), f.pickup.as_str()), ("700", "*8"));
+        assert_eq!(f.presence, "*48", "unset codes keep their default");
     }
 
     #[test]
