@@ -88,7 +88,12 @@ mod unix {
         // Two tries: bind; if the socket is in use, forward; if the peer is gone, take over.
         for _ in 0..2 {
             match UnixListener::bind(path) {
-                Ok(listener) => return Ok(Acquired::Primary(Listener { listener, path: path.to_owned() })),
+                Ok(listener) => {
+                    // Only this user may hand the running instance a number to dial.
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+                    return Ok(Acquired::Primary(Listener { listener, path: path.to_owned() }));
+                }
                 Err(e) if e.kind() == io::ErrorKind::AddrInUse => match forward(path, message) {
                     Ok(()) => return Ok(Acquired::Forwarded),
                     Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionRefused | io::ErrorKind::NotFound) => {
