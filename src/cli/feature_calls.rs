@@ -10,6 +10,59 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+/// How long the call stays up after the digits, and how long the PBX may take to answer.
+const LINGER: Duration = Duration::from_millis(800);
+const MAX_WAIT: Duration = Duration::from_secs(30);
+
+/// Starts the call for `plan` (its Dial goes out with the next batch of commands).
+pub(super) fn start(plan: FeaturePlan, prompt: Duration, ctl: &mut session::Control) -> FeatureCall {
+    let mut c = FeatureCall::start(Instant::now(), plan, prompt, LINGER, MAX_WAIT);
+    ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
+    c
+}
+
+/// Feeds an engine event to the call in progress; once it is over, prints its
+/// `feature_code` line, clears it and returns the outcome.
+pub(super) fn on_event(
+    call: &mut Option<FeatureCall>,
+    ev: &Event,
+    ctl: &mut session::Control,
+) -> Option<FeatureOutcome> {
+    let c = call.as_mut()?;
+    c.handle_event(Instant::now(), ev);
+    ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
+    let outcome = c.outcome().cloned()?;
+    report(c, &outcome);
+    *call = None;
+    Some(outcome)
+}
+
+/// The call's timers (the prompt wait, the linger, the overall limit).
+pub(super) fn on_tick(call: &mut Option<FeatureCall>, now: Instant, ctl: &mut session::Control) {
+    if let Some(c) = call.as_mut()
+        && c.poll_timeout().is_some_and(|t| t <= now)
+    {
+        c.handle_timeout(now);
+        ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
+    }
+}
+
+/// Prints the outcome of a feature-code call as one JSON line.
+fn report(c: &FeatureCall, outcome: &FeatureOutcome) {
+    let (result, reason) = match outcome {
+        FeatureOutcome::Done => ("done", None),
+        FeatureOutcome::Failed(why) => ("failed", Some(why.as_str())),
+    };
+    let line = serde_json::json!({
+        "event": "feature_code",
+        "dial": c.plan().dial,
+        "dtmf": c.plan().dtmf,
+        "result": result,
+        "reason": reason,
+    });
+    println!("{line}");
+}
+
 /// Dials each plan in turn once registered; exit 0 when every call went through.
 pub fn run(cfg: EngineConfig, plans: Vec<FeaturePlan>, prompt: Duration) -> i32 {
     let state = RefCell::new((VecDeque::from(plans), None::<FeatureCall>, false));
@@ -17,12 +70,7 @@ pub fn run(cfg: EngineConfig, plans: Vec<FeaturePlan>, prompt: Duration) -> i32 
         |queue: &mut VecDeque<FeaturePlan>, call: &mut Option<FeatureCall>, ctl: &mut session::Control| match queue
             .pop_front()
         {
-            Some(p) => {
-                let mut c =
-                    FeatureCall::start(Instant::now(), p, prompt, Duration::from_millis(800), Duration::from_secs(30));
-                ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
-                *call = Some(c);
-            }
+            Some(p) => *call = Some(start(p, prompt, ctl)),
             None => {
                 ctl.ok = true;
                 ctl.stop = true;
@@ -40,26 +88,12 @@ pub fn run(cfg: EngineConfig, plans: Vec<FeaturePlan>, prompt: Duration) -> i32 
                 next(queue, call, ctl);
                 return;
             }
-            let Some(c) = call.as_mut() else { return };
-            c.handle_event(Instant::now(), ev);
-            ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
-            if let Some(outcome) = c.outcome().cloned() {
-                super::presence::report_feature_call(c, &outcome);
-                *call = None;
-                match outcome {
-                    FeatureOutcome::Done => next(queue, call, ctl),
-                    FeatureOutcome::Failed(why) => ctl.fail(format!("a feature code failed: {why}")),
-                }
+            match on_event(call, ev, ctl) {
+                Some(FeatureOutcome::Done) => next(queue, call, ctl),
+                Some(FeatureOutcome::Failed(why)) => ctl.fail(format!("a feature code failed: {why}")),
+                None => {}
             }
         },
-        |now, ctl| {
-            let (_, call, _) = &mut *state.borrow_mut();
-            if let Some(c) = call.as_mut()
-                && c.poll_timeout().is_some_and(|t| t <= now)
-            {
-                c.handle_timeout(now);
-                ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
-            }
-        },
+        |now, ctl| on_tick(&mut state.borrow_mut().1, now, ctl),
     )
 }

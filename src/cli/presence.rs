@@ -3,13 +3,13 @@
 //! named — PUBLISH (RFC 3903) and/or the PBX's presence feature code (`*48` + the status
 //! digit as RFC 4733 DTMF).
 
-use super::{AccountArgs, prepare, session};
+use super::{AccountArgs, feature_calls, prepare, session};
 use crate::api::{Command, Event};
 use crate::pbx::ucm_api::{UcmConfig, apply_status};
 use crate::presence::status::UserStatus;
 use crate::ua::feature_codes::{FeatureAction, FeatureCall, FeatureOutcome};
 use clap::{Args, Subcommand};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `lampboard presence …`.
 #[derive(Debug, Subcommand)]
@@ -130,10 +130,7 @@ pub fn run(action: &PresenceAction) -> i32 {
     };
     let start = |plan: &mut Option<_>, call: &mut Option<FeatureCall>, ctl: &mut session::Control| {
         if let Some(p) = plan.take() {
-            let mut c =
-                FeatureCall::start(Instant::now(), p, prompt, Duration::from_millis(800), Duration::from_secs(30));
-            ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
-            *call = Some(c);
+            *call = Some(feature_calls::start(p, prompt, ctl));
         }
     };
     // (the call in progress, the plan not started yet, whether the code went through)
@@ -167,17 +164,10 @@ pub fn run(action: &PresenceAction) -> i32 {
                 Event::PublishFailed { reason, .. } if !hold => ctl.fail(format!("publishing failed: {reason}")),
                 _ => {}
             }
-            if let Some(c) = call.as_mut() {
-                c.handle_event(Instant::now(), ev);
-                ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
-                if let Some(outcome) = c.outcome().cloned() {
-                    report_feature_call(c, &outcome);
-                    *call = None;
-                    match outcome {
-                        FeatureOutcome::Done => *coded = true,
-                        FeatureOutcome::Failed(why) => ctl.fail(format!("the presence feature code failed: {why}")),
-                    }
-                }
+            match feature_calls::on_event(call, ev, ctl) {
+                Some(FeatureOutcome::Done) => *coded = true,
+                Some(FeatureOutcome::Failed(why)) => ctl.fail(format!("the presence feature code failed: {why}")),
+                None => {}
             }
             finish(published, *coded, ctl);
         },
@@ -186,12 +176,7 @@ pub fn run(action: &PresenceAction) -> i32 {
             if start_at_once {
                 start(plan, call, ctl);
             }
-            if let Some(c) = call.as_mut()
-                && c.poll_timeout().is_some_and(|t| t <= now)
-            {
-                c.handle_timeout(now);
-                ctl.send.extend(std::iter::from_fn(|| c.poll_command()));
-            }
+            feature_calls::on_tick(call, now, ctl);
         },
     )
 }
@@ -248,20 +233,4 @@ fn via_ucm_api(args: &SetArgs) -> i32 {
             super::EXIT_FAILURE
         }
     }
-}
-
-/// Prints the outcome of a feature-code call as one JSON line.
-pub(super) fn report_feature_call(c: &FeatureCall, outcome: &FeatureOutcome) {
-    let (result, reason) = match outcome {
-        FeatureOutcome::Done => ("done", None),
-        FeatureOutcome::Failed(why) => ("failed", Some(why.as_str())),
-    };
-    let line = serde_json::json!({
-        "event": "feature_code",
-        "dial": c.plan().dial,
-        "dtmf": c.plan().dtmf,
-        "result": result,
-        "reason": reason,
-    });
-    println!("{line}");
 }

@@ -228,19 +228,7 @@ impl Running {
         within: Duration,
         pred: impl Fn(&serde_json::Value) -> bool,
     ) -> Option<serde_json::Value> {
-        let end = Instant::now() + within;
-        while let Some(left) = end.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(v) => {
-                    self.seen.push(v.clone());
-                    if v["event"] == "lamp" && v["ext"] == ext && pred(&v) {
-                        return Some(v);
-                    }
-                }
-                Err(_) => return None,
-            }
-        }
-        None
+        self.wait_where("lamp", within, |v| v["ext"] == ext && pred(v))
     }
 
     /// Waits for an event named `name` that satisfies `pred`.
