@@ -249,7 +249,7 @@ impl Calls {
         match d {
             Disposition::Ring => {}
             Disposition::Forward { target, kind, reason } => {
-                let uri = if target.contains(':') { target.clone() } else { format!("sip:{target}@{}", self.domain) };
+                let uri = super::target_uri(&target, &self.domain);
                 let diversion = format!("<{}>;reason={};counter=1", self.aor, kind.diversion_reason());
                 tracing::info!(call = id, %reason, "forwarding the call");
                 c.session.redirect(&uri, &diversion);

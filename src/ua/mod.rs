@@ -211,10 +211,9 @@ impl UserAgent {
     /// Watches colleagues: `targets` are extensions (in our domain) or SIP URIs.
     pub fn watch(&mut self, now: Instant, targets: &[String], events: &[String], list: Option<&str>) {
         let pkgs: Vec<Package> = events.iter().filter_map(|e| Package::from_event(e)).collect();
-        let list =
-            list.map(|l| if l.contains(':') { l.to_string() } else { format!("sip:{l}@{}", self.account.domain) });
+        let list = list.map(|l| target_uri(l, &self.account.domain));
         for t in targets {
-            let uri = if t.contains(':') { t.clone() } else { format!("sip:{t}@{}", self.account.domain) };
+            let uri = target_uri(t, &self.account.domain);
             let idx = self.lamps.add(t, &uri);
             if list.is_some() {
                 continue; // the list brings them; individual subscriptions only as a fallback
@@ -267,12 +266,7 @@ impl UserAgent {
         local_rtp: SocketAddr,
         extra_headers: Vec<(String, String)>,
     ) -> String {
-        // `#` is not allowed in a SIP user part (RFC 3261 §25.1): codes such as `#72` go escaped.
-        let remote_uri = if target.contains(':') {
-            target.to_string()
-        } else {
-            format!("sip:{}@{}", target.replace('#', "%23"), self.account.domain)
-        };
+        let remote_uri = target_uri(target, &self.account.domain);
         let o = Outgoing {
             extra_headers,
             local_uri: self.aor(),
@@ -739,6 +733,12 @@ fn contact_uri(user: &str, public: &(String, u16), t: TransportKind) -> String {
         uri.push_str(p);
     }
     uri
+}
+
+/// `1003` → `sip:1003@domain`; a SIP URI stays as it is. `#` is not allowed in a SIP user
+/// part (RFC 3261 §25.1): codes such as `#72` go escaped.
+pub fn target_uri(target: &str, domain: &str) -> String {
+    if target.contains(':') { target.to_string() } else { format!("sip:{}@{domain}", target.replace('#', "%23")) }
 }
 
 /// A version-4 UUID URN for `+sip.instance`.

@@ -196,18 +196,9 @@ impl Calls {
 }
 
 impl super::UserAgent {
-    /// `1003` → `sip:1003@domain`; a URI stays as it is.
-    fn target_uri(&self, target: &str) -> String {
-        if target.contains(':') {
-            target.to_string()
-        } else {
-            format!("sip:{}@{}", target.replace('#', "%23"), self.account.domain)
-        }
-    }
-
     /// Blind transfer of call `id` to `target` (number or SIP URI).
     pub fn transfer(&mut self, now: std::time::Instant, id: &str, target: &str) {
-        let uri = self.target_uri(target);
+        let uri = super::target_uri(target, &self.account.domain);
         self.calls.transfer(id, &uri);
         self.pump(now);
     }
@@ -228,7 +219,7 @@ impl super::UserAgent {
             }
             None => {
                 let code = format!("{}{ext}", self.account.feature_codes.pickup);
-                Bind::Dial { target: self.target_uri(&code), headers: Vec::new(), origin: None }
+                Bind::Dial { target: super::target_uri(&code, &self.account.domain), headers: Vec::new(), origin: None }
             }
         };
         self.calls.binds.push_back(bind);
