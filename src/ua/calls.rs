@@ -223,7 +223,7 @@ impl Calls {
         if self.incoming_replaces(&id, invite) {
             return;
         }
-        let busy = self.calls.values().filter(|c| c.session.state() != CallState::Ended).count() > 1;
+        let busy = self.in_another_call();
         match self.consult(&id, busy, false) {
             Disposition::Ring => {
                 let timeout = self.policy.as_ref().and_then(|p| p.0.ring_timeout());
@@ -235,6 +235,11 @@ impl Calls {
             }
             d => self.dispose(&id, d),
         }
+    }
+
+    /// True when a call other than the one being decided is in progress (the policy's "busy").
+    fn in_another_call(&self) -> bool {
+        self.calls.values().filter(|c| c.session.state() != CallState::Ended).count() > 1
     }
 
     fn consult(&self, id: &str, busy: bool, rung_out: bool) -> Disposition {
@@ -406,7 +411,7 @@ impl Calls {
             .collect();
         for id in rung_out {
             if self.calls.get(&id).is_some_and(|c| c.session.state() == CallState::Incoming) {
-                let busy = self.calls.len() > 1;
+                let busy = self.in_another_call();
                 if let d @ Disposition::Forward { .. } = self.consult(&id, busy, true) {
                     self.dispose(&id, d);
                 }
