@@ -1,10 +1,12 @@
 //! Desktop integration: click-to-call links ([`url`]) and one instance per session
 //! ([`single`]), the hook that turns both into console commands ([`external`]), the log
-//! files ([`logs`]), the window icon ([`icon`]).
+//! files ([`logs`]), the window icon ([`icon`]), notifications for incoming and missed calls
+//! ([`notify`]).
 
 pub mod external;
 pub mod icon;
 pub mod logs;
+pub mod notify;
 pub mod single;
 pub mod single_tcp;
 pub mod url;

@@ -14,7 +14,7 @@ mod recorder;
 mod schema;
 
 pub use db::HistoryDb;
-pub use recorder::{HistoryRecorder, split_remote};
+pub use recorder::{HistoryRecorder, outcome_of, split_remote};
 pub use schema::SCHEMA_VERSION;
 
 /// Who placed the call.

@@ -85,8 +85,9 @@ impl HistoryRecorder {
     }
 }
 
-/// How an ended call turned out.
-fn outcome_of(dir: Direction, answered: bool, rejected: bool, code: Option<u16>, reason: Option<&str>) -> Outcome {
+/// How an ended call turned out: answered, rejected by us, answered elsewhere, missed,
+/// cancelled or failed (also what the desktop notifications call a missed call).
+pub fn outcome_of(dir: Direction, answered: bool, rejected: bool, code: Option<u16>, reason: Option<&str>) -> Outcome {
     if answered {
         return Outcome::Answered;
     }

@@ -21,6 +21,8 @@ PACKAGES=(
   desktop-file-utils xdg-utils binutils dpkg-dev appstream libxml2-utils wixl msitools
   # window tests drive the window (tests/desktop_window.rs)
   xdotool
+  # desktop notifications against a real notification server (tests/desktop_notify.rs)
+  dunst
   # the desktop window under a virtual X server (tests/gui_window.rs)
   xvfb x11-utils libgl1-mesa-dri libegl1 libxkbcommon-x11-0
 )
