@@ -26,6 +26,7 @@ fn main() {
         Some(Sub::Account { action }) => cli::account::run(action),
         Some(Sub::History(args)) => cli::history::run(args),
         Some(Sub::Devices(args)) => cli::devices::devices(args),
+        Some(Sub::Autostart(args)) => cli::autostart::run(args),
         // No subcommand: the console on the default account, or the demo office.
         // A second launch brings the running one to the front instead.
         None => match single::claim(&Message::Focus) {

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub mod account;
+pub mod autostart;
 pub mod call;
 pub mod devices;
 pub mod feature_calls;
@@ -54,6 +55,8 @@ pub enum Sub {
     Answer(call::AnswerArgs),
     /// List the sound devices as JSON lines.
     Devices(devices::DevicesArgs),
+    /// Start the desktop app at login: on, off, or status.
+    Autostart(autostart::AutostartArgs),
     /// Own presence status.
     Presence {
         /// What to do.

@@ -1,8 +1,9 @@
 //! Desktop integration: click-to-call links ([`url`]) and one instance per session
 //! ([`single`]), the hook that turns both into console commands ([`external`]), the log
 //! files ([`logs`]), the window icon ([`icon`]), notifications for incoming and missed calls
-//! ([`notify`]).
+//! ([`notify`]), start at login ([`autostart`]).
 
+pub mod autostart;
 pub mod external;
 pub mod icon;
 pub mod logs;
