@@ -31,7 +31,7 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
     // gets our icon.
     let wrap = move |ctx: &egui::Context, link: Box<dyn EngineLink>| -> Box<dyn EngineLink> {
         crate::desktop::icon::apply(ctx);
-        let link = crate::desktop::notify::wrap(ctx, link);
+        let link = crate::desktop::link::wrap(ctx, link);
         let (link, tx) = ExternalLink::new(link);
         if let Some(c) = first {
             let _ = tx.send(c);

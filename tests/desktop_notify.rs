@@ -7,9 +7,8 @@
 mod xvfb;
 
 use lampboard::api::{Command, Event};
-use lampboard::desktop::notify::{
-    CallNotices, MISSED_KEY, Notice, NoticeAction, NoticeKind, NoticeSink, NotifyLink, Response,
-};
+use lampboard::desktop::link::{DesktopLink, WindowAction};
+use lampboard::desktop::notify::{CallNotices, MISSED_KEY, Notice, NoticeAction, NoticeKind, NoticeSink, Response};
 use lampboard::ui::EngineLink;
 use std::process::{Command as Proc, Stdio};
 use std::sync::mpsc::channel;
@@ -162,12 +161,16 @@ fn the_link_passes_everything_through_and_answers_from_a_notice() {
     let focused_calls = Arc::new(Mutex::new(0));
     let (tx, rx) = channel();
     let fc = focused_calls.clone();
-    let mut link = NotifyLink::new(
+    let mut link = DesktopLink::new(
         Box::new(Script { events: vec![call("c1", "ringing", "in", None, None)], sent: sent.clone() }),
         Box::new(Collect(notices.clone())),
+        None,
         rx,
         || false,
-        move || *fc.lock().unwrap() += 1,
+        move |a| {
+            assert_eq!(a, WindowAction::Front);
+            *fc.lock().unwrap() += 1
+        },
     );
     assert_eq!(link.poll_event(Duration::ZERO), Some(call("c1", "ringing", "in", None, None)));
     assert_eq!(shown(&notices.lock().unwrap()).len(), 1);
@@ -255,7 +258,8 @@ fn a_real_notification_server_shows_closes_and_reports_the_click() {
         call("c1", "answered", "in", Some(200), None),
         call("c2", "ringing", "in", None, None),
     ];
-    let mut link = NotifyLink::new(Box::new(Script { events, sent }), Box::new(notifier), resp_rx, || false, || {});
+    let mut link =
+        DesktopLink::new(Box::new(Script { events, sent }), Box::new(notifier), None, resp_rx, || false, |_| {});
 
     // Ringing → one notice on screen; answered → it goes away.
     link.poll_event(Duration::ZERO);

@@ -210,6 +210,10 @@ impl ConsoleState {
                 self.apply_call(id, state, direction, remote, code, reason, now)
             }
             Event::Published { via, status, expires, .. } => {
+                // A status set elsewhere (the tray menu) shows here too once it is applied.
+                if crate::desktop::tray::STATUSES.iter().any(|(w, _)| *w == status) {
+                    self.own.status = status.clone();
+                }
                 self.own.applied = Some(format!("{status} via {via}, {expires} s"));
                 self.own.error = None;
             }

@@ -23,6 +23,8 @@ PACKAGES=(
   xdotool
   # desktop notifications against a real notification server (tests/desktop_notify.rs)
   dunst
+  # the tray icon against a real StatusNotifierWatcher (tests/desktop_tray.rs)
+  haskell-status-notifier-item-utils libglib2.0-bin
   # the desktop window under a virtual X server (tests/gui_window.rs)
   xvfb x11-utils libgl1-mesa-dri libegl1 libxkbcommon-x11-0
 )

@@ -4,16 +4,13 @@
 //! show: an incoming call while the window is not focused (Answer / Decline / Show), closed
 //! again as soon as the call is answered or ends; and missed calls, folded into one notice
 //! ("3 missed calls — last: Anna (1002)") until the window is looked at again.
-//! [`NotifyLink`] puts it between the console and its engine link and hands the notices to
-//! a [`NoticeSink`]: the freedesktop notification server on Linux ([`freedesktop`]), a log
+//! [`DesktopLink`](super::link::DesktopLink) puts it between the console and its engine link
+//! and hands the notices to a [`NoticeSink`]: the freedesktop notification server on Linux ([`freedesktop`]), a log
 //! line elsewhere. Clicking a notice brings the window to the front; its buttons become
 //! commands ([`Response`]).
 
 #[cfg(target_os = "linux")]
 pub mod freedesktop;
-mod link;
-
-pub use link::{NotifyLink, wrap};
 
 use crate::api::{Command, Event};
 use crate::history::{Direction, Outcome, outcome_of, split_remote};
@@ -68,14 +65,26 @@ pub enum Response {
     Decline(String),
     /// Pressed Call back on a missed call (the number).
     CallBack(String),
+    /// Chose a status in the tray menu.
+    SetStatus {
+        /// The status word.
+        status: String,
+        /// The custom text.
+        note: Option<String>,
+    },
+    /// Chose Quit in the tray menu.
+    Quit,
 }
 
 impl Response {
-    /// The console command this response stands for (`Focus` needs none). Decline answers
-    /// 603 Decline, as the incoming-call panel's Reject does.
+    /// The console command this response stands for (`Focus` and `Quit` act on the window).
+    /// Decline answers 603 Decline, as the incoming-call panel's Reject does.
     pub fn command(&self) -> Option<Command> {
         match self {
-            Response::Focus => None,
+            Response::Focus | Response::Quit => None,
+            Response::SetStatus { status, note } => {
+                Some(Command::SetPresence { status: status.clone(), note: note.clone(), etag: None })
+            }
             Response::Answer(call) => Some(Command::Answer { call: call.clone() }),
             Response::Decline(call) => Some(Command::Reject { call: call.clone(), code: 603 }),
             Response::CallBack(number) => Some(Command::Dial { target: number.clone() }),
