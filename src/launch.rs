@@ -62,6 +62,8 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
                     None
                 }
             });
+            let codes = cfg.account.feature_codes.clone();
+            let backends = account.effective_presence_backends();
             match engine::spawn(cfg, waker) {
                 Ok(h) => {
                     let (mut send, events) = h.into_parts();
@@ -84,7 +86,8 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
                     let name = account.name.clone();
                     let (send, events) =
                         with_history(send, events, name, ui_tx, ui_rx, move || repaint.request_repaint());
-                    let mut app = LampboardApp::new(wrap(ctx, Box::new(ChannelLink::new(send, events))), keys, false);
+                    let link = crate::feature_status::wrap(Box::new(ChannelLink::new(send, events)), &backends, codes);
+                    let mut app = LampboardApp::new(wrap(ctx, link), keys, false);
                     if let Ok(db) = HistoryDb::open_platform() {
                         app = app.with_history_db(db);
                     }

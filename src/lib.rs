@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod desktop;
 pub mod engine;
+pub mod feature_status;
 pub mod forwarding;
 pub mod history;
 pub mod launch;
