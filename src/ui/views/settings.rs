@@ -23,6 +23,34 @@ const METER_FLOOR_DBFS: f32 = -60.0;
 /// The three device roles: (accessible name, visible label).
 const ROLES: [(&str, &str); 3] = [("Microphone", "Microphone:"), ("Speaker", "Speaker:"), ("Ring device", "Ring on:")];
 
+/// The settings window's pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SettingsTab {
+    /// Sound devices, level meter, test tone.
+    #[default]
+    Sound,
+    /// Codec order.
+    Codecs,
+    /// Theme, start minimised.
+    Appearance,
+    /// The account's feature codes.
+    FeatureCodes,
+}
+
+impl SettingsTab {
+    const ALL: [SettingsTab; 4] =
+        [SettingsTab::Sound, SettingsTab::Codecs, SettingsTab::Appearance, SettingsTab::FeatureCodes];
+
+    fn label(self) -> &'static str {
+        match self {
+            SettingsTab::Sound => "Sound",
+            SettingsTab::Codecs => "Codecs",
+            SettingsTab::Appearance => "Appearance",
+            SettingsTab::FeatureCodes => "Feature codes",
+        }
+    }
+}
+
 /// The devices the engine listed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeviceLists {
@@ -73,6 +101,8 @@ pub struct SettingsView {
     pub feature_codes: Option<FeatureCodesDraft>,
     /// The last save's outcome: (ok, message).
     pub message: Option<(bool, String)>,
+    /// The page shown.
+    pub tab: SettingsTab,
     was_open: bool,
     theme_dirty: bool,
 }
@@ -101,6 +131,7 @@ impl SettingsView {
             start_minimised: cfg.prefs.start_minimised,
             feature_codes: cfg.default_account().map(FeatureCodesDraft::new),
             message: None,
+            tab: SettingsTab::default(),
             was_open: false,
             theme_dirty: true,
         }
@@ -229,13 +260,18 @@ pub fn window_ui(ctx: &egui::Context, open: &mut bool, view: &mut SettingsView, 
 
 /// The settings' contents.
 pub fn settings_ui(ui: &mut Ui, view: &mut SettingsView, out: &mut Outbox) {
-    audio_ui(ui, view, out);
+    ui.horizontal(|ui| {
+        for t in SettingsTab::ALL {
+            ui.selectable_value(&mut view.tab, t, t.label());
+        }
+    });
     ui.separator();
-    codecs_ui(ui, view, out);
-    ui.separator();
-    appearance_ui(ui, view);
-    ui.separator();
-    feature_codes_ui(ui, view);
+    match view.tab {
+        SettingsTab::Sound => audio_ui(ui, view, out),
+        SettingsTab::Codecs => codecs_ui(ui, view, out),
+        SettingsTab::Appearance => appearance_ui(ui, view),
+        SettingsTab::FeatureCodes => feature_codes_ui(ui, view),
+    }
     if let Some((ok, m)) = &view.message {
         ui.separator();
         ui.label(RichText::new(m).color(if *ok { theme::OK_TEXT } else { theme::ERROR_TEXT }));
@@ -243,12 +279,9 @@ pub fn settings_ui(ui: &mut Ui, view: &mut SettingsView, out: &mut Outbox) {
 }
 
 fn audio_ui(ui: &mut Ui, view: &mut SettingsView, out: &mut Outbox) {
-    ui.horizontal(|ui| {
-        ui.heading("Sound");
-        if ui.button("Refresh devices").clicked() {
-            out.push(Command::ListAudioDevices);
-        }
-    });
+    if ui.button("Refresh devices").clicked() {
+        out.push(Command::ListAudioDevices);
+    }
     if !view.devices.listed {
         ui.label(RichText::new("Asking the engine for the devices…").color(theme::KEY_TEXT_DIM));
     }
@@ -311,7 +344,6 @@ fn audio_ui(ui: &mut Ui, view: &mut SettingsView, out: &mut Outbox) {
 }
 
 fn codecs_ui(ui: &mut Ui, view: &mut SettingsView, out: &mut Outbox) {
-    ui.heading("Codecs");
     ui.label(RichText::new("Best first; applies to calls started from now on.").color(theme::KEY_TEXT_DIM));
     let mut changed = false;
     let n = view.codecs.rows().len();
@@ -323,12 +355,12 @@ fn codecs_ui(ui: &mut Ui, view: &mut SettingsView, out: &mut Outbox) {
             if ui.checkbox(&mut on, label).changed() {
                 changed |= view.codecs.set_enabled(i, on);
             }
-            let r = ui.add_enabled(i > 0, egui::Button::new("⬆"));
+            let r = ui.add_enabled(i > 0, egui::Button::new("Up"));
             set_name(ui, &r, &format!("Move {label} up"));
             if r.clicked() {
                 changed |= view.codecs.move_row(i, true);
             }
-            let r = ui.add_enabled(i + 1 < n, egui::Button::new("⬇"));
+            let r = ui.add_enabled(i + 1 < n, egui::Button::new("Down"));
             set_name(ui, &r, &format!("Move {label} down"));
             if r.clicked() {
                 changed |= view.codecs.move_row(i, false);
@@ -341,7 +373,6 @@ fn codecs_ui(ui: &mut Ui, view: &mut SettingsView, out: &mut Outbox) {
 }
 
 fn appearance_ui(ui: &mut Ui, view: &mut SettingsView) {
-    ui.heading("Appearance");
     ui.horizontal(|ui| {
         ui.label("Theme:");
         for t in [ThemeChoice::System, ThemeChoice::Light, ThemeChoice::Dark] {
@@ -360,7 +391,6 @@ fn appearance_ui(ui: &mut Ui, view: &mut SettingsView) {
 }
 
 fn feature_codes_ui(ui: &mut Ui, view: &mut SettingsView) {
-    ui.heading("Feature codes");
     let Some(draft) = view.feature_codes.as_mut() else {
         ui.label(RichText::new("No account configured.").color(theme::KEY_TEXT_DIM));
         return;
