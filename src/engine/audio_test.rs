@@ -164,7 +164,7 @@ async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     // Bounded: one tick per 20 ms of the limit.
     let ticks = (limit.as_millis() / 20).max(1) as u64;
-    let mut why = format!("timed out after {} s", limit.as_secs());
+    let mut why = format!("timed out after {} s", limit.as_secs_f32());
     for n in 0..ticks {
         tokio::select! {
             _ = &mut stop => {
