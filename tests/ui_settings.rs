@@ -317,7 +317,7 @@ fn the_sip_log_keeps_the_last_n_messages_and_does_not_repaint_when_idle() {
     engine.clear_sent();
     let total = SIP_LOG_CAPACITY + 150;
     for n in 0..total {
-        engine.push(sip(n, n % 2 == 0, &format!("OPTIONS sip:{n}@pbx SIP/2.0\r\nCall-ID: c{n}\r\n\r\n")));
+        engine.push(sip(n, n.is_multiple_of(2), &format!("OPTIONS sip:{n}@pbx SIP/2.0\r\nCall-ID: c{n}\r\n\r\n")));
     }
     h.run_steps(2);
     let log = h.state().siplog();

@@ -297,7 +297,9 @@ fn audio_ui(ui: &mut Ui, view: &mut SettingsView, out: &mut Outbox) {
             } else {
                 (&view.devices.outputs, &view.devices.default_output)
             };
+            // The ring device falls back to the speaker (see `engine::tones`).
             let default_text = match default {
+                _ if i == 2 => "Same as speaker".to_string(),
                 Some(d) => format!("System default ({d})"),
                 None => "System default".to_string(),
             };

@@ -319,7 +319,7 @@ mod tests {
 
     fn msg(n: u32, text: &str) -> Event {
         Event::SipMessage {
-            direction: if n % 2 == 0 { "out" } else { "in" }.into(),
+            direction: if n.is_multiple_of(2) { "out" } else { "in" }.into(),
             remote: "127.0.0.1:5060".into(),
             transport: "udp".into(),
             at_ms: 1_700_000_000_000 + u64::from(n),
