@@ -103,6 +103,12 @@ impl LampboardApp {
         self
     }
 
+    /// Opens or closes the settings and the SIP log windows.
+    pub fn show_diagnostics(&mut self, settings: bool, siplog: bool) {
+        self.view.settings_open = settings;
+        self.view.siplog_open = siplog;
+    }
+
     /// The settings window's state (tests).
     pub fn settings(&self) -> &SettingsView {
         &self.settings

@@ -349,9 +349,9 @@ fn codecs_ui(ui: &mut Ui, view: &mut SettingsView, out: &mut Outbox) {
     ui.label(RichText::new("Best first; applies to calls started from now on.").color(theme::KEY_TEXT_DIM));
     let mut changed = false;
     let n = view.codecs.rows().len();
-    for i in 0..n {
-        let row = view.codecs.rows()[i].clone();
-        ui.horizontal(|ui| {
+    egui::Grid::new("settings-codecs").num_columns(3).show(ui, |ui| {
+        for i in 0..n {
+            let row = view.codecs.rows()[i].clone();
             let label = codec_label(row.name);
             let mut on = row.enabled;
             if ui.checkbox(&mut on, label).changed() {
@@ -367,8 +367,9 @@ fn codecs_ui(ui: &mut Ui, view: &mut SettingsView, out: &mut Outbox) {
             if r.clicked() {
                 changed |= view.codecs.move_row(i, false);
             }
-        });
-    }
+            ui.end_row();
+        }
+    });
     if changed {
         view.save_codecs(out);
     }

@@ -16,6 +16,11 @@ use std::collections::VecDeque;
 /// Most messages the log keeps; older ones are dropped first.
 pub const SIP_LOG_CAPACITY: usize = 2_000;
 
+/// Height of the message list in points.
+const LIST_HEIGHT: f32 = 260.0;
+/// Most height the selected message takes before it scrolls.
+const MESSAGE_HEIGHT: f32 = 320.0;
+
 /// One logged SIP message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SipEntry {
@@ -275,7 +280,8 @@ pub fn siplog_ui(ui: &mut Ui, view: &mut SipLogView, out: &mut Outbox) {
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 4.0;
     egui::ScrollArea::vertical()
         .id_salt("siplog-rows")
-        .max_height(ui.available_height() * 0.45)
+        .max_height(LIST_HEIGHT)
+        .min_scrolled_height(LIST_HEIGHT)
         .stick_to_bottom(true)
         .show_rows(ui, row_height, rows.len(), |ui, range| {
             for seq in &rows[range] {
@@ -300,7 +306,7 @@ pub fn siplog_ui(ui: &mut Ui, view: &mut SipLogView, out: &mut Outbox) {
             );
             ui.label(RichText::new(heading).strong());
             let text = e.text.clone();
-            egui::ScrollArea::both().id_salt("siplog-message").show(ui, |ui| {
+            egui::ScrollArea::both().id_salt("siplog-message").max_height(MESSAGE_HEIGHT).show(ui, |ui| {
                 ui.add(egui::Label::new(RichText::new(text).monospace()).selectable(true));
             });
         }
