@@ -123,6 +123,30 @@ pub enum Command {
         /// Where incoming calls ring.
         ring: Option<String>,
     },
+    /// List the sound devices; answered with [`Event::AudioDevices`].
+    ListAudioDevices,
+    /// Start or stop the audio test of the settings window: the microphone (the chosen input
+    /// device) is measured and reported as [`Event::AudioLevel`] about ten times a second,
+    /// and a 440 Hz tone plays on the output device (or the ring device with `ring`). The
+    /// test stops by itself after 30 s; [`Event::AudioTest`] reports start and end.
+    AudioTest {
+        /// True to start (restarting a running test), false to stop.
+        on: bool,
+        /// Play the tone on the ring device instead of the output device.
+        #[serde(default)]
+        ring: bool,
+    },
+    /// The codecs to offer and accept in new calls, best first (`opus`, `G722`, `PCMU`,
+    /// `PCMA`, or `name/rate[/channels]`); codecs left out are not used. Running calls keep theirs.
+    SetCodecs {
+        /// Codec names in order of preference.
+        codecs: Vec<String>,
+    },
+    /// Report every SIP message sent and received as [`Event::SipMessage`] (off by default).
+    SipTrace {
+        /// True to start reporting, false to stop.
+        on: bool,
+    },
 }
 
 /// What the engine reports.
@@ -283,6 +307,52 @@ pub enum Event {
         device: Option<String>,
         /// Why (the device error, or what changed).
         reason: Option<String>,
+    },
+    /// The sound devices there are (answer to [`Command::ListAudioDevices`]).
+    AudioDevices {
+        /// Microphones, by the name to choose them with.
+        inputs: Vec<String>,
+        /// Speakers and headsets (also the choices for the ring device).
+        outputs: Vec<String>,
+        /// The system's default input, if any.
+        default_input: Option<String>,
+        /// The system's default output, if any.
+        default_output: Option<String>,
+        /// Why the list is empty or incomplete, if the backend said so.
+        error: Option<String>,
+    },
+    /// The audio test's microphone level, about ten times a second while the test runs.
+    AudioLevel {
+        /// RMS level of the last 100 ms in dBFS (−96 for silence, 0 for full scale).
+        input_dbfs: f32,
+        /// Peak level of the last 100 ms in dBFS.
+        peak_dbfs: f32,
+        /// The input device measured.
+        device: Option<String>,
+    },
+    /// The audio test started, stopped or could not start.
+    AudioTest {
+        /// started, stopped or failed.
+        state: String,
+        /// The input device in use (`null` when none could be opened).
+        input: Option<String>,
+        /// The device the tone plays on (`null` when none could be opened).
+        output: Option<String>,
+        /// Why it stopped or failed (`stopped`, `timed out after 30 s`, the device error).
+        reason: Option<String>,
+    },
+    /// A SIP message sent or received (only while [`Command::SipTrace`] is on).
+    SipMessage {
+        /// `in` or `out`.
+        direction: String,
+        /// The other end's socket address.
+        remote: String,
+        /// udp, tcp or tls.
+        transport: String,
+        /// When, in milliseconds since the Unix epoch.
+        at_ms: u64,
+        /// The whole message as text (bytes that are not UTF-8 replaced).
+        text: String,
     },
 }
 

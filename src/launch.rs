@@ -91,6 +91,9 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
                     if let Ok(db) = HistoryDb::open_platform() {
                         app = app.with_history_db(db);
                     }
+                    if let Some(paths) = Paths::platform() {
+                        app = app.with_settings_file(paths.config_file);
+                    }
                     if let Some(path) = rules_path {
                         app = app.with_rules_file(path);
                     }

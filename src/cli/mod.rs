@@ -131,6 +131,9 @@ pub struct AccountArgs {
     /// Do not REGISTER (watch or publish only, e.g. straight against a presence server).
     #[arg(long)]
     pub no_register: bool,
+    /// Also print every SIP message sent and received, as `sip_message` JSON lines.
+    #[arg(long)]
+    pub sip_trace: bool,
 }
 
 /// `lampboard register`.
@@ -189,6 +192,7 @@ impl AccountArgs {
             register_on_start: !self.no_register,
             audio: Default::default(),
             policy: None,
+            sip_trace: self.sip_trace,
         })
     }
 }

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 pub mod account;
 pub mod file;
+pub mod settings;
 pub mod wall;
 
 pub use account::{Account, FeatureCodes, PbxProfile, PresenceBackend, UcmApi};
@@ -72,6 +73,10 @@ pub struct Audio {
     /// Where the ring tone plays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ring: Option<String>,
+    /// Codecs offered and accepted in calls, best first (`opus`, `G722`, `PCMU`, `PCMA`);
+    /// none = all of them in that order. Codecs left out are not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codecs: Option<Vec<String>>,
 }
 
 /// Window position and size in logical points.
@@ -157,6 +162,9 @@ impl Config {
             && self.account(d).is_none()
         {
             return Err(("default_account".into(), format!("no account is called {d:?}")));
+        }
+        if let Some(codecs) = &self.audio.codecs {
+            settings::validate_codecs(codecs).map_err(|m| ("audio.codecs".to_string(), m))?;
         }
         if let Some(k) = self.prefs.key_size
             && !(8.0..=1000.0).contains(&k)

@@ -158,6 +158,20 @@ impl DemoOffice {
                 self.set_call(&call, "answered", None, None)
             }
             Command::SendDtmf { .. } | Command::Mute { .. } | Command::SetAudioDevices { .. } => {}
+            Command::SetCodecs { .. } | Command::SipTrace { .. } | Command::AudioTest { on: false, .. } => {}
+            Command::ListAudioDevices => self.events.push_back(Event::AudioDevices {
+                inputs: Vec::new(),
+                outputs: Vec::new(),
+                default_input: None,
+                default_output: None,
+                error: Some("the demo office plays no sound".into()),
+            }),
+            Command::AudioTest { on: true, .. } => self.events.push_back(Event::AudioTest {
+                state: "failed".into(),
+                input: None,
+                output: None,
+                reason: Some("the demo office plays no sound".into()),
+            }),
             Command::SetPresence { status, note, .. } => self.set_presence(&status, note),
             Command::Pickup { ext } => self.pickup(&ext),
             Command::Transfer { call, target, attended, .. } => self.transfer(now, &call, &target, attended),

@@ -5,10 +5,12 @@
 //! [`api::Event`]; a wake-up closure lets the GUI repaint without the engine knowing egui.
 
 pub mod audio_io;
+pub mod audio_test;
 pub mod dns;
 pub mod flow;
 pub mod media;
 pub mod rules_policy;
+pub mod sip_trace;
 pub mod tones;
 
 use crate::api::{Command, Event};
@@ -52,6 +54,9 @@ pub struct EngineConfig {
     pub audio: media::AudioFiles,
     /// The forwarding rules acting on incoming calls (none: every call rings).
     pub policy: Option<crate::ua::policy::PolicyHandle>,
+    /// Report every SIP message as `Event::SipMessage` from the start (`--sip-trace`);
+    /// `Command::SipTrace` turns it on and off later.
+    pub sip_trace: bool,
 }
 
 /// Called after every batch of events (the GUI passes `ctx.request_repaint`).
@@ -146,7 +151,8 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
         },
         _ => None,
     };
-    let mut net = Net { dest: dests[0], server_name: spec.host.clone(), tls, flow: None };
+    let trace = sip_trace::SipTrace::new(cfg.sip_trace);
+    let mut net = Net { dest: dests[0], server_name: spec.host.clone(), tls, flow: None, trace };
     // A failure here is reported by the first send, which tries again.
     let local = net.connect().await.unwrap_or_else(|_| unspecified(net.dest.addr));
     let mut ua = UserAgent::new(cfg.account.clone(), net.dest, local, cfg.timers, seed());
@@ -164,6 +170,7 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
     let mut finishing = Vec::new();
     let mut audio = cfg.audio.clone();
     let mut tones = tones::Tones::new(&audio);
+    let mut audio_test = audio_test::AudioTester::default();
     loop {
         // Calls the core started itself (pickup, being transferred, Replaces) get their
         // RTP socket here.
@@ -255,6 +262,25 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                         None => tracing::warn!(%status, "unknown presence status ignored"),
                     }
                 }
+                Some(Command::ListAudioDevices) => audio_test::list_devices(audio.devices.backend(), sink),
+                Some(Command::AudioTest { on, ring }) => {
+                    if on {
+                        let d = &audio.devices;
+                        let output = if ring { d.ring.clone().or_else(|| d.output.clone()) } else { d.output.clone() };
+                        audio_test.start(d.backend(), d.input.clone(), output, sink);
+                    } else {
+                        audio_test.stop();
+                    }
+                }
+                Some(Command::SetCodecs { codecs }) => {
+                    let codecs = crate::config::settings::codecs_from_names(&codecs);
+                    if codecs.is_empty() {
+                        tracing::warn!("no known codec in SetCodecs; the codecs stay as they were");
+                    } else {
+                        ua.set_codecs(codecs);
+                    }
+                }
+                Some(Command::SipTrace { on }) => net.trace.set(on),
                 // Appended to the API by the console; the engine wires them with the calls issue.
                 Some(c @ (Command::Shutdown | Command::ShutdownKeepingPresence)) => {
                     if shutdown_by.is_none() {
@@ -273,6 +299,7 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
             r = net.recv() => match r {
                 Ok(data) => {
                     tracing::trace!(from = %net.dest.addr, "recv {}", String::from_utf8_lossy(&data));
+                    net.trace.record(sink, false, net.dest, &data);
                     ua.handle_datagram(now(), &data, net.dest);
                 }
                 Err(e) => net.fail(&mut ua, sink, now(), e.to_string()),
@@ -281,6 +308,7 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
         }
     }
     tones.stop_all();
+    audio_test.stop();
     // Media tasks report their statistics when they stop: let them finish.
     for (_, slot) in rtp.drain() {
         if let RtpSlot::Running(tx, task) = slot {
@@ -366,6 +394,7 @@ struct Net {
     server_name: String,
     tls: Option<Arc<rustls::ClientConfig>>,
     flow: Option<Flow>,
+    trace: sip_trace::SipTrace,
 }
 
 impl Net {
@@ -430,6 +459,7 @@ impl Net {
                 continue;
             };
             tracing::trace!(to = %t.dest.addr, "send {}", String::from_utf8_lossy(&t.data));
+            self.trace.record(sink, true, t.dest, &t.data);
             match tokio::time::timeout(SEND_TIMEOUT, flow.send(&t.data)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => self.fail(ua, sink, now, format!("send to {}: {e}", t.dest.addr)),

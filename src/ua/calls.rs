@@ -120,6 +120,11 @@ impl Calls {
         }
     }
 
+    /// The codecs for calls started from now on, in order of preference.
+    pub fn set_codecs(&mut self, codecs: Vec<Codec>) {
+        self.codecs = codecs;
+    }
+
     /// The forwarding rules that act on incoming calls; `aor` and `domain` are ours (for the
     /// Diversion header and targets given as bare numbers).
     pub fn set_policy(&mut self, policy: Option<PolicyHandle>, aor: &str, domain: &str) {

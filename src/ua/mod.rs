@@ -175,6 +175,13 @@ impl UserAgent {
         }
     }
 
+    /// The codecs offered and accepted in calls started from now on, best first (only those
+    /// the media layer runs are used); running calls keep theirs.
+    pub fn set_codecs(&mut self, codecs: Vec<crate::sdp::Codec>) {
+        self.account.codecs = codecs.clone();
+        self.calls.set_codecs(codecs);
+    }
+
     /// The forwarding rules that act on incoming calls (DND, CFU, CFB, CFNA), or none.
     pub fn set_policy(&mut self, policy: Option<policy::PolicyHandle>) {
         let aor = self.account.aor();

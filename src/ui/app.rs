@@ -7,6 +7,8 @@ use super::state::{ConsoleState, KeyDef, KeyKind};
 use super::theme;
 use super::views::forwarding::{ForwardingEditor, SavedCallback};
 use super::views::history::HistoryView;
+use super::views::settings::SettingsView;
+use super::views::siplog::SipLogView;
 use super::views::{self, Outbox, ViewState, WallMode};
 use crate::api::Command;
 use crate::forwarding::Rules;
@@ -28,6 +30,8 @@ pub struct LampboardApp {
     outbox: Outbox,
     forwarding: ForwardingEditor,
     history: HistoryView,
+    settings: SettingsView,
+    siplog: SipLogView,
 }
 
 impl LampboardApp {
@@ -42,6 +46,8 @@ impl LampboardApp {
             outbox: Vec::new(),
             forwarding: ForwardingEditor::default(),
             history: HistoryView::default(),
+            settings: SettingsView::default(),
+            siplog: SipLogView::default(),
         }
     }
 
@@ -88,6 +94,29 @@ impl LampboardApp {
         self.history = HistoryView::reading(db);
         self.view.unseen_missed = self.history.unseen_missed();
         self
+    }
+
+    /// Keeps the settings (devices, codecs, theme, start minimised, feature codes) in the
+    /// config file at `path`: read now, applied at start, saved on every change.
+    pub fn with_settings_file(mut self, path: PathBuf) -> Self {
+        self.settings = SettingsView::open(path);
+        self
+    }
+
+    /// Opens or closes the settings and the SIP log windows.
+    pub fn show_diagnostics(&mut self, settings: bool, siplog: bool) {
+        self.view.settings_open = settings;
+        self.view.siplog_open = siplog;
+    }
+
+    /// The settings window's state (tests).
+    pub fn settings(&self) -> &SettingsView {
+        &self.settings
+    }
+
+    /// The SIP log (tests).
+    pub fn siplog(&self) -> &SipLogView {
+        &self.siplog
     }
 
     /// The history view (tests).
@@ -147,6 +176,11 @@ impl LampboardApp {
         while n < MAX_EVENTS_PER_FRAME {
             let Some(e) = self.link.poll_event(at) else { break };
             self.history.record_event(&e);
+            self.settings.on_event(&e);
+            if self.siplog.on_event(&e) {
+                n += 1;
+                continue;
+            }
             self.state.apply(e, now);
             n += 1;
         }
@@ -180,7 +214,13 @@ impl LampboardApp {
         let now = ctx.input(|i| i.time);
         if !self.started {
             self.started = true;
-            ctx.set_theme(egui::Theme::Dark);
+            self.settings.apply_theme(ctx);
+            if self.settings.start_minimised {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(true));
+            }
+            for c in self.settings.startup_commands() {
+                self.link.send(c);
+            }
             self.start();
         }
         if self.drain(now) {
@@ -232,6 +272,8 @@ impl LampboardApp {
         });
         views::forwarding::window_ui(ui.ctx(), &mut self.view.forwarding_open, &mut self.forwarding);
         views::history::window_ui(ui.ctx(), &mut self.view.history_open, &mut self.history, &mut out);
+        views::settings::window_ui(ui.ctx(), &mut self.view.settings_open, &mut self.settings, &mut out);
+        views::siplog::window_ui(ui.ctx(), &mut self.view.siplog_open, &mut self.siplog, &mut out);
         for c in out.drain(..) {
             self.history.record_command(&c);
             self.link.send(c);

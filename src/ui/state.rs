@@ -240,6 +240,11 @@ impl ConsoleState {
                 }
             }
             Event::Media { .. } | Event::Dtmf { .. } => {}
+            // The settings window and the SIP log take these (see `views::settings`, `views::siplog`).
+            Event::AudioDevices { .. }
+            | Event::AudioLevel { .. }
+            | Event::AudioTest { .. }
+            | Event::SipMessage { .. } => {}
         }
     }
 

@@ -7,6 +7,8 @@ pub mod forwarding;
 pub mod forwarding_draft;
 pub mod history;
 pub mod list;
+pub mod settings;
+pub mod siplog;
 pub mod status;
 pub mod wall;
 
@@ -54,6 +56,10 @@ pub struct ViewState {
     pub history_open: bool,
     /// Missed calls not seen yet (the History button's badge; the app keeps it current).
     pub unseen_missed: i64,
+    /// The settings window is open.
+    pub settings_open: bool,
+    /// The SIP log window is open.
+    pub siplog_open: bool,
 }
 
 impl Default for ViewState {
@@ -73,6 +79,8 @@ impl Default for ViewState {
             forwarding_open: false,
             history_open: false,
             unseen_missed: 0,
+            settings_open: false,
+            siplog_open: false,
         }
     }
 }

@@ -62,6 +62,8 @@ pub fn toolbar_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, o
             if view.unseen_missed > 0 { format!("History ({})", view.unseen_missed) } else { "History".to_owned() };
         let r = ui.toggle_value(&mut view.history_open, history);
         set_name(ui, &r, "History");
+        ui.toggle_value(&mut view.settings_open, "Settings");
+        ui.toggle_value(&mut view.siplog_open, "SIP log");
         if !view.editing {
             view.selected = None;
         }
