@@ -99,6 +99,9 @@ async fn run(
     sink: Sink,
     mut rx: mpsc::UnboundedReceiver<MediaCtl>,
 ) {
+    // The task starts when the call is answered (200 OK sent or received): the origin of
+    // `first_audio_ms`, which therefore includes opening the sound devices.
+    let started = Instant::now();
     let Some(mut codec) = codec_for(&neg.codec.name, neg.codec.clock_rate, Some(neg.payload_type)) else {
         sink.emit(Event::NetworkError { reason: format!("call {id}: codec {} is not available", neg.codec.name) });
         return;
@@ -150,7 +153,6 @@ async fn run(
         return;
     };
     let mut rng = Rand((u64::from(seed) << 32) ^ 0x9e37_79b9_7f4a_7c15);
-    let started = Instant::now();
     let mut first_audio: Option<Duration> = None;
     let rtcp_socket = bind_rtcp(&socket).await;
     let cname = format!("{:08x}{:08x}@lampboard", rng.next_u32(), rng.next_u32());
