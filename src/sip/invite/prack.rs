@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 /// The option tag.
 pub const TAG_100REL: &str = "100rel";
 
+/// Most early dialogs (forks) whose RSeq is tracked.
+const MAX_EARLY_DIALOGS: usize = 16;
+
 /// Reliability state of one INVITE session (both roles).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Reliability {
@@ -169,6 +172,9 @@ impl InviteSession {
         };
         let entry = self.prack.seen.iter().position(|(t, ..)| *t == tag);
         let process = match entry.map(|i| self.prack.seen[i].clone()) {
+            // Early dialogs beyond a handful (forking gone wild, or a hostile peer) are not
+            // tracked: such a response is processed as unreliable.
+            None if self.prack.seen.len() >= MAX_EARLY_DIALOGS => return true,
             None => {
                 self.prack.seen.push((tag.clone(), rseq, false));
                 true
