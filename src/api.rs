@@ -256,6 +256,25 @@ pub enum Event {
         malformed: u64,
         /// Packets from another source or SSRC dropped.
         foreign: u64,
+        /// Round-trip time from the peer's RTCP reports (RFC 3550 §6.4.1), latest, in ms.
+        #[serde(default)]
+        rtt_ms: Option<f64>,
+        /// Packets of ours the peer reports lost (cumulative, its latest RTCP report).
+        #[serde(default)]
+        remote_lost: Option<i64>,
+        /// Interarrival jitter the peer measures on our stream (its latest report), in ms.
+        #[serde(default)]
+        remote_jitter_ms: Option<f64>,
+        /// Valid RTCP datagrams received.
+        #[serde(default)]
+        rtcp_rx: u64,
+        /// RTCP datagrams sent (reports and BYE).
+        #[serde(default)]
+        rtcp_tx: u64,
+        /// Milliseconds from the media start (the answer) to the first received audio frame
+        /// handed to playback; `None` when none came.
+        #[serde(default)]
+        first_audio_ms: Option<f64>,
     },
     /// A DTMF digit received (RFC 4733).
     Dtmf {

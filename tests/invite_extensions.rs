@@ -40,10 +40,10 @@ fn out(u: &mut UserAgent) -> Vec<String> {
 fn required_extension_we_lack_gets_420_with_unsupported() {
     let mut u = ua();
     let now = Instant::now();
-    u.handle_datagram(now, request("INVITE", 1, "", "Require: 100rel, replaces\r\n", SDP).as_bytes(), server());
+    u.handle_datagram(now, request("INVITE", 1, "", "Require: precondition, replaces\r\n", SDP).as_bytes(), server());
     let sent = out(&mut u);
     let r = sent.iter().find(|r| r.starts_with("SIP/2.0 420")).unwrap_or_else(|| panic!("420: {sent:?}"));
-    assert!(r.contains("Unsupported: 100rel"), "{r}");
+    assert!(r.contains("Unsupported: precondition"), "{r}");
     assert!(!sent.iter().any(|r| r.starts_with("SIP/2.0 180")));
 }
 

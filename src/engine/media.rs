@@ -6,18 +6,26 @@
 //!
 //! PCM runs at the codec's sample rate (8 kHz G.711, 16 kHz G.722, 48 kHz Opus); RTP
 //! timestamps at its clock rate (8 kHz for G.722).
+//!
+//! RTCP (RFC 3550) runs beside it through [`RtcpSession`]: a compound SR (RR while we do not
+//! send) + SDES CNAME at randomized ~5 s intervals to the peer's RTCP address (`a=rtcp`, else
+//! its RTP port + 1), from a socket on our RTP port + 1, and BYE at the end. RTCP arriving on
+//! the RTP port (rtcp-mux peers) is taken too. The peer's reports give the round-trip time
+//! and the loss it saw, reported in the end-of-call [`Event::Media`].
 
 use super::Sink;
 use super::audio_io::DeviceAudio;
 use crate::api::Event;
 use crate::media::audio::{AudioBackend, AudioDevices};
+use crate::media::rtp::looks_like_rtcp;
 use crate::media::{
-    Concealer, DtmfReceiver, DtmfSender, DtmfSenderConfig, Frame, JitterBuffer, JitterConfig, ReceiverConfig,
-    RtpReceiver, RtpSender, WavWriter, codec_for, read_wav_file, resample,
+    Concealer, DtmfReceiver, DtmfSender, DtmfSenderConfig, Frame, JitterBuffer, JitterConfig, NtpTime, ReceiverConfig,
+    RtcpSession, RtpReceiver, RtpSender, SendingState, WavWriter, codec_for, read_wav_file, resample,
 };
 use crate::sdp::Negotiated;
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -91,6 +99,9 @@ async fn run(
     sink: Sink,
     mut rx: mpsc::UnboundedReceiver<MediaCtl>,
 ) {
+    // The task starts when the call is answered (200 OK sent or received): the origin of
+    // `first_audio_ms`, which therefore includes opening the sound devices.
+    let started = Instant::now();
     let Some(mut codec) = codec_for(&neg.codec.name, neg.codec.clock_rate, Some(neg.payload_type)) else {
         sink.emit(Event::NetworkError { reason: format!("call {id}: codec {} is not available", neg.codec.name) });
         return;
@@ -141,6 +152,12 @@ async fn run(
     else {
         return;
     };
+    let mut rng = Rand((u64::from(seed) << 32) ^ 0x9e37_79b9_7f4a_7c15);
+    let mut first_audio: Option<Duration> = None;
+    let rtcp_socket = bind_rtcp(&socket).await;
+    let cname = format!("{:08x}{:08x}@lampboard", rng.next_u32(), rng.next_u32());
+    let mut rtcp = RtcpSession::new(sender.ssrc(), &cname, started, rng.unit());
+    let mut rtcp_buf = vec![0u8; 1500];
     let mut receiver = new_receiver(&neg, clock);
     let mut jitter = JitterBuffer::new(JitterConfig { clock_rate: clock, ..JitterConfig::default() });
     let mut concealer = Concealer::new(rate);
@@ -175,10 +192,27 @@ async fn run(
                 }
                 Some(MediaCtl::Stop) | None => break,
             },
+            r = recv_opt(rtcp_socket.as_ref(), &mut rtcp_buf) => {
+                if let Ok((n, _)) = r
+                    && let Err(e) = rtcp.handle_packet(Instant::now(), ntp_now(), &rtcp_buf[..n])
+                {
+                    tracing::debug!(%e, "RTCP packet dropped");
+                }
+            }
             r = socket.recv_from(&mut buf) => {
                 let Ok((n, from)) = r else { continue };
                 let now = std::time::Instant::now();
-                match receiver.handle_packet(now, from, &buf[..n]) {
+                if looks_like_rtcp(&buf[..n]) {
+                    if let Err(e) = rtcp.handle_packet(now, ntp_now(), &buf[..n]) {
+                        tracing::debug!(%e, "RTCP packet on the RTP port dropped");
+                    }
+                    continue;
+                }
+                let accepted = receiver.handle_packet(now, from, &buf[..n]);
+                if let Ok(p) = &accepted {
+                    rtcp.on_rtp(p.ssrc, p.extended_sequence);
+                }
+                match accepted {
                     Ok(p) if Some(p.payload_type) == neg.dtmf.map(|d| d.payload_type) => {
                         let _ = dtmf_rx.handle_packet(now, p.timestamp, &p.payload);
                         while let Some(d) = dtmf_rx.poll_digit() {
@@ -231,8 +265,13 @@ async fn run(
                         let _ = socket.send_to(&p, neg.remote_rtp).await;
                     }
                 }
+                if now >= rtcp.poll_timeout() {
+                    let report = rtcp.report(now, ntp_now(), sending_state(&sender), receiver.jitter_units(), rng.unit());
+                    send_rtcp(rtcp_socket.as_ref(), &socket, neg.remote_rtcp, &report).await;
+                }
                 let out = match jitter.pop(now) {
                     Frame::Audio(payload) => {
+                        first_audio.get_or_insert_with(|| started.elapsed());
                         let pcm = codec.decode(&payload);
                         concealer.good_frame(&pcm);
                         pcm
@@ -258,12 +297,16 @@ async fn run(
             }
         }
     }
+    let bye = rtcp.bye(Instant::now(), ntp_now(), sending_state(&sender), receiver.jitter_units(), "call ended");
+    send_rtcp(rtcp_socket.as_ref(), &socket, neg.remote_rtcp, &bye).await;
     if let Some(w) = writer
         && let Err(e) = w.finish()
     {
         sink.emit(Event::NetworkError { reason: format!("recording: {e}") });
     }
     let stats = receiver.stats();
+    let rs = rtcp.stats();
+    let ms = |d: Duration| (d.as_secs_f64() * 100_000.0).round() / 100.0;
     sink.emit(Event::Media {
         id,
         codec: neg.codec.name.clone(),
@@ -273,7 +316,65 @@ async fn run(
         jitter_ms: (receiver.jitter_ms() * 100.0).round() / 100.0,
         malformed: stats.malformed,
         foreign: stats.foreign,
+        rtt_ms: rs.rtt.map(ms),
+        remote_lost: rs.remote_lost,
+        remote_jitter_ms: rs.remote_jitter.map(|j| (f64::from(j) * 100_000.0 / f64::from(clock)).round() / 100.0),
+        rtcp_rx: rs.rx,
+        rtcp_tx: rs.tx,
+        first_audio_ms: first_audio.map(ms),
     });
+}
+
+/// Our RTCP socket: the RTP port + 1 on the same address (where a peer without `a=rtcp` from
+/// us sends its reports). `None` when that port is taken: reports then go out from the RTP
+/// socket and only multiplexed ones come in.
+async fn bind_rtcp(rtp: &UdpSocket) -> Option<UdpSocket> {
+    let local = rtp.local_addr().ok()?;
+    let port = local.port().checked_add(1)?;
+    match UdpSocket::bind(SocketAddr::new(local.ip(), port)).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::info!(%e, port, "no RTCP socket on the RTP port + 1");
+            None
+        }
+    }
+}
+
+async fn recv_opt(socket: Option<&UdpSocket>, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
+    match socket {
+        Some(s) => s.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn send_rtcp(rtcp: Option<&UdpSocket>, rtp: &UdpSocket, to: SocketAddr, data: &[u8]) {
+    let _ = rtcp.unwrap_or(rtp).send_to(data, to).await;
+}
+
+fn sending_state(sender: &RtpSender) -> SendingState {
+    SendingState { packets: sender.tx_packets(), octets: sender.tx_octets(), rtp_timestamp: sender.timestamp() }
+}
+
+/// Our wall clock as NTP time (for SR timestamps and round-trip arithmetic).
+fn ntp_now() -> NtpTime {
+    NtpTime::from_unix(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default())
+}
+
+/// A small xorshift generator for RTCP timing jitter and the CNAME (not security relevant).
+struct Rand(u64);
+
+impl Rand {
+    fn next_u32(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 32) as u32
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        f64::from(self.next_u32()) / 4_294_967_296.0
+    }
 }
 
 fn new_receiver(neg: &Negotiated, rate: u32) -> RtpReceiver {

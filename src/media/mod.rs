@@ -32,7 +32,10 @@
 //!                            └─ Empty ────▶ silence ────────────────────────────────▶ out
 //! ```
 //!
-//! Not here yet: RTCP (SR/RR building and parsing), SRTP, comfort noise (RFC 3389), a mixer.
+//! * [`rtcp`]: RTCP packets (SR, RR, SDES, BYE, compound; RFC 3550 §6);
+//!   [`rtcp_session`]: report timing, reception statistics and round-trip time of one session.
+//!
+//! Not here yet: SRTP, comfort noise (RFC 3389), a mixer.
 
 #![warn(missing_docs)]
 
@@ -46,6 +49,8 @@ pub mod jitter;
 pub mod opus_codec;
 pub mod plc;
 pub mod resample;
+pub mod rtcp;
+pub mod rtcp_session;
 pub mod rtp;
 pub mod sim;
 pub mod tone;
@@ -58,6 +63,8 @@ pub use jitter::{Frame, InsertOutcome, JitterBuffer, JitterConfig, JitterStats};
 pub use opus_codec::Opus;
 pub use plc::Concealer;
 pub use resample::{Resampler, resample};
+pub use rtcp::{NtpTime, ReportBlock, RtcpError, RtcpPacket, SenderInfo, parse_compound};
+pub use rtcp_session::{RtcpSession, RtcpStats, SendingState};
 pub use rtp::{ReceivedPacket, ReceiverConfig, RtpDrop, RtpReceiver, RtpSender, RtpStats};
 pub use tone::ToneGenerator;
 pub use wav::{Wav, WavError, WavWriter, read_wav, read_wav_file};

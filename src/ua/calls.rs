@@ -79,7 +79,7 @@ pub struct Calls {
 }
 
 /// SIP extensions we implement (a `Require` naming anything else gets 420).
-const SUPPORTED_EXTENSIONS: [&str; 1] = ["replaces"];
+const SUPPORTED_EXTENSIONS: [&str; 2] = ["replaces", crate::sip::invite::TAG_100REL];
 
 /// The extensions an INVITE requires that we do not implement, comma-separated.
 fn unsupported_required(invite: &Request) -> Option<String> {
@@ -234,7 +234,7 @@ impl Calls {
                 let timeout = self.policy.as_ref().and_then(|p| p.0.ring_timeout());
                 if let Some(c) = self.calls.get_mut(&id) {
                     c.no_answer_at = timeout.map(|t| now + t);
-                    c.session.ring();
+                    c.session.ring_at(now);
                 }
                 self.report(&id, "ringing", None, None);
             }

@@ -9,6 +9,8 @@
 //! BYE —, reject, CANCEL → 487. Both: BYE, re-INVITE for hold/resume with 491 glare handling
 //! (retry after 2.1–4 s when we own the Call-ID, 0–2 s otherwise, RFC 3261 §14.1).
 //!
+//! Reliable provisional responses (RFC 3262 PRACK, both roles) are in `prack.rs`.
+//!
 //! Requests are produced without Via (the user agent adds it with a fresh branch) and fed
 //! back through [`InviteSession::on_sent`] so that a CANCEL can copy the INVITE's Via.
 
@@ -22,7 +24,10 @@ use ezk_sip_types::{Method, Name};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+mod prack;
 mod transfer;
+
+pub use prack::TAG_100REL;
 
 /// Which side of the call we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +159,7 @@ pub struct InviteSession {
     refer_cseq: Option<u32>,
     refer_sent: Option<Request>,
     refer_challenged: bool,
+    prack: prack::Reliability,
 }
 
 impl InviteSession {
@@ -169,6 +175,14 @@ impl InviteSession {
 
     /// An incoming call: the INVITE as received; answers 180 Ringing with our `tag`.
     pub fn incoming(invite: &Request, contact: &str, tag: String, cfg: TimerConfig) -> Self {
+        let mut s = Self::incoming_unannounced(invite, contact, tag, cfg);
+        s.respond(180, "Ringing", None);
+        s
+    }
+
+    /// Like [`InviteSession::incoming`] but without the 180: the call is forwarded or
+    /// rejected at once, or [`InviteSession::ring_at`] follows.
+    pub fn incoming_unannounced(invite: &Request, contact: &str, tag: String, cfg: TimerConfig) -> Self {
         let remote = invite.from_addr().map(|a| a.uri).unwrap_or_default();
         let local = invite.to_addr().map(|a| a.uri).unwrap_or_default();
         let mut dialog = Dialog::new_uac(invite.call_id().to_string(), tag, local, remote);
@@ -176,20 +190,14 @@ impl InviteSession {
         dialog.local_cseq = 0;
         let auth = Authenticator::new(super::auth::Credentials { username: String::new(), password: String::new() });
         let mut s = Self::blank(Role::Callee, CallState::Incoming, dialog, contact, auth, cfg);
+        s.prack = prack::Reliability::for_invite(invite, &s.dialog.local_tag);
         s.incoming_invite = Some(invite.clone());
-        s.respond(180, "Ringing", None);
         s
     }
 
-    /// Like [`InviteSession::incoming`] but without the 180: the call is forwarded or
-    /// rejected at once, or [`InviteSession::ring`] follows.
-    pub fn incoming_unannounced(invite: &Request, contact: &str, tag: String, cfg: TimerConfig) -> Self {
-        let mut s = Self::incoming(invite, contact, tag, cfg);
-        s.responses.clear();
-        s
-    }
-
-    /// Sends 180 Ringing for an incoming call.
+    /// Sends 180 Ringing for an incoming call. When the caller requires `100rel` the 180 is
+    /// reliable and its retransmissions start at the next call with a time; prefer
+    /// [`InviteSession::ring_at`].
     pub fn ring(&mut self) {
         if self.state == CallState::Incoming {
             self.respond(180, "Ringing", None);
@@ -237,6 +245,7 @@ impl InviteSession {
             refer_cseq: None,
             refer_sent: None,
             refer_challenged: false,
+            prack: prack::Reliability::default(),
         }
     }
 
@@ -393,6 +402,7 @@ impl InviteSession {
             Method::INVITE => self.invite_response(now, sent, resp),
             Method::BYE if resp.code >= 200 => self.end(None, "hung up"),
             Method::REFER => self.refer_response(sent, resp),
+            Method::PRACK => self.prack_response(sent, resp),
             Method::CANCEL => {}
             _ => {}
         }
@@ -418,6 +428,7 @@ impl InviteSession {
     /// A request inside this dialog (or the CANCEL / ACK of the incoming INVITE); returns the
     /// response to send through its server transaction (`None` for ACK).
     pub fn handle_request(&mut self, now: Instant, req: &Request) -> Option<Response> {
+        self.arm_reliable(now);
         if req.method == Method::ACK {
             self.retransmit_at = None;
             self.ack_deadline = None;
@@ -454,6 +465,7 @@ impl InviteSession {
                 return None;
             }
             Method::REFER => return Some(self.handle_refer(req)),
+            Method::PRACK => self.handle_prack(req),
             Method::NOTIFY if req.header(&Name::EVENT).is_some_and(|e| e.trim().starts_with("refer")) => {
                 return Some(self.handle_refer_notify(req));
             }
@@ -478,6 +490,7 @@ impl InviteSession {
 
     /// 2xx retransmissions, the ACK deadline, the glare retry.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.reliable_timeout(now);
         if self.ack_deadline.is_some_and(|t| t <= now) {
             // No ACK for our 2xx within 64·T1: the call is confirmed and then ended (§13.3.1.4).
             self.ack_deadline = None;
@@ -505,7 +518,10 @@ impl InviteSession {
 
     /// The earliest timer.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.ack_deadline, self.retransmit_at, self.reinvite_retry_at].into_iter().flatten().min()
+        [self.ack_deadline, self.retransmit_at, self.reinvite_retry_at, self.prack.next_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The next request to send (INVITE, ACK, CANCEL, BYE…), without Via.
@@ -543,6 +559,9 @@ impl InviteSession {
             100 => self.provisional_seen = true,
             101..=199 => {
                 self.provisional_seen = true;
+                if !self.reliable_provisional(sent, resp) {
+                    return;
+                }
                 if resp.to_tag().is_some() && self.state == CallState::Calling {
                     self.dialog.remote_tag = resp.to_tag();
                     self.state = CallState::Early;
@@ -566,7 +585,8 @@ impl InviteSession {
                     return;
                 }
                 self.state = CallState::Confirmed;
-                let sdp = Some(resp.body.clone()).filter(|b| !b.is_empty());
+                // After an answer in a reliable 18x the 2xx may carry no SDP (RFC 3262 §5).
+                let sdp = Some(resp.body.clone()).filter(|b| !b.is_empty()).or_else(|| self.prack.early_answer.clone());
                 self.events.push_back(CallEvent::Answered { sdp });
                 let _ = now;
             }
@@ -652,6 +672,7 @@ impl InviteSession {
     fn send_invite(&mut self) {
         let mut req = self.dialog.request(Method::INVITE);
         req.headers.insert(Name::CONTACT, format!("<{}>", self.contact));
+        req.headers.insert(super::message::name("Supported"), TAG_100REL.to_string());
         for (k, v) in &self.extra_headers {
             req.headers.insert(super::message::name(k), v.clone());
         }
@@ -711,7 +732,12 @@ impl InviteSession {
     }
 
     fn respond(&mut self, code: u16, reason: &str, sdp: Option<Bytes>) {
-        let r = self.build_response(code, reason, sdp);
+        let mut r = self.build_response(code, reason, sdp);
+        if code >= 200 {
+            self.stop_reliable();
+        } else if !self.make_reliable(&mut r) {
+            return;
+        }
         let is_invite = self.incoming_invite.as_ref().is_some_and(|r| r.method == Method::INVITE);
         if (200..300).contains(&code) && is_invite {
             self.final_2xx = Some(r.clone());
@@ -746,6 +772,7 @@ impl InviteSession {
             return;
         }
         self.state = CallState::Ended;
+        self.stop_reliable();
         self.retransmit_at = None;
         self.reinvite_retry_at = None;
         self.events.push_back(CallEvent::Ended { code, reason: reason.to_string() });
