@@ -21,3 +21,4 @@ pub mod sip;
 pub mod status_sync;
 pub mod ua;
 pub mod ui;
+pub mod wall_io;
