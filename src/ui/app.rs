@@ -7,6 +7,7 @@ use super::state::{ConsoleState, KeyDef, KeyKind};
 use super::theme;
 use super::views::forwarding::{ForwardingEditor, SavedCallback};
 use super::views::history::HistoryView;
+use super::views::io::IoPanel;
 use super::views::{self, Outbox, ViewState, WallMode};
 use crate::api::Command;
 use crate::forwarding::Rules;
@@ -28,6 +29,7 @@ pub struct LampboardApp {
     outbox: Outbox,
     forwarding: ForwardingEditor,
     history: HistoryView,
+    io: IoPanel,
 }
 
 impl LampboardApp {
@@ -42,6 +44,7 @@ impl LampboardApp {
             outbox: Vec::new(),
             forwarding: ForwardingEditor::default(),
             history: HistoryView::default(),
+            io: IoPanel::default(),
         }
     }
 
@@ -88,6 +91,17 @@ impl LampboardApp {
         self.history = HistoryView::reading(db);
         self.view.unseen_missed = self.history.unseen_missed();
         self
+    }
+
+    /// Saves the wall into the config file at `path` after each import (Import / Export).
+    pub fn with_wall_file(mut self, path: PathBuf) -> Self {
+        self.io = IoPanel::with_wall_file(path);
+        self
+    }
+
+    /// The Import / Export window's state (tests: its last message).
+    pub fn io(&self) -> &IoPanel {
+        &self.io
     }
 
     /// The history view (tests).
@@ -193,9 +207,7 @@ impl LampboardApp {
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         let now = ui.input(|i| i.time);
         let mut out = std::mem::take(&mut self.outbox);
-        if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
-            self.view.focus_search = true;
-        }
+        views::help::shortcuts_ui(ui.ctx(), &mut self.state, &mut self.view, &mut out);
         if self.demo {
             egui::Panel::top("demo-banner").frame(egui::Frame::new().fill(theme::BANNER_BG).inner_margin(4)).show(
                 ui,
@@ -232,6 +244,8 @@ impl LampboardApp {
         });
         views::forwarding::window_ui(ui.ctx(), &mut self.view.forwarding_open, &mut self.forwarding);
         views::history::window_ui(ui.ctx(), &mut self.view.history_open, &mut self.history, &mut out);
+        views::io::window_ui(ui.ctx(), &mut self.view, &mut self.io, &mut self.state, &mut out);
+        views::help::window_ui(ui.ctx(), &mut self.view.help_open);
         for c in out.drain(..) {
             self.history.record_command(&c);
             self.link.send(c);

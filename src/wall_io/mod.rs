@@ -295,6 +295,11 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// A page name as typed (trimmed, cut to [`MAX_PAGE_CHARS`]).
+pub fn clip_page(s: &str) -> String {
+    clip(s, MAX_PAGE_CHARS)
+}
+
 /// Cuts `s` (trimmed) to `max` characters.
 pub(crate) fn clip(s: &str, max: usize) -> String {
     let s = s.trim();

@@ -134,6 +134,9 @@ fn dialpad_ui(ui: &mut Ui, state: &ConsoleState, view: &mut ViewState, out: &mut
     let mut dial_now = false;
     ui.horizontal(|ui| {
         let r = named_text_field(ui, "Number to dial", &mut view.dial, 170.0, 128);
+        if std::mem::take(&mut view.focus_dial) {
+            r.request_focus();
+        }
         dial_now = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let can = !view.dial.trim().is_empty();
         if ui.add_enabled(can, Button::new("Call")).clicked() {

@@ -5,7 +5,9 @@ pub mod calls;
 pub mod edit;
 pub mod forwarding;
 pub mod forwarding_draft;
+pub mod help;
 pub mod history;
+pub mod io;
 pub mod list;
 pub mod status;
 pub mod wall;
@@ -54,6 +56,14 @@ pub struct ViewState {
     pub history_open: bool,
     /// Missed calls not seen yet (the History button's badge; the app keeps it current).
     pub unseen_missed: i64,
+    /// The keyboard help panel is open (F1, "?").
+    pub help_open: bool,
+    /// The Import / Export window is open.
+    pub io_open: bool,
+    /// The task the Import / Export menu chose (taken by the window).
+    pub io_task: Option<io::IoTask>,
+    /// Move the keyboard focus to the dial field on the next frame (Ctrl+D).
+    pub focus_dial: bool,
 }
 
 impl Default for ViewState {
@@ -73,6 +83,10 @@ impl Default for ViewState {
             forwarding_open: false,
             history_open: false,
             unseen_missed: 0,
+            help_open: false,
+            io_open: false,
+            io_task: None,
+            focus_dial: false,
         }
     }
 }

@@ -62,6 +62,10 @@ pub fn toolbar_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, o
             if view.unseen_missed > 0 { format!("History ({})", view.unseen_missed) } else { "History".to_owned() };
         let r = ui.toggle_value(&mut view.history_open, history);
         set_name(ui, &r, "History");
+        ui.separator();
+        super::io::menu_ui(ui, view);
+        let r = ui.toggle_value(&mut view.help_open, "?").on_hover_text("Keyboard shortcuts (F1)");
+        set_name(ui, &r, "Keyboard shortcuts");
         if !view.editing {
             view.selected = None;
         }
