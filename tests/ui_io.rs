@@ -5,7 +5,7 @@
 
 use eframe::egui::{Key, Modifiers};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use lampboard::api::{Command, Event};
 use lampboard::ui::views::help::{Keys, SHORTCUTS};
 use lampboard::ui::{EngineLink, KeyDef, KeyKind, LampboardApp};
@@ -294,4 +294,78 @@ fn enter_on_a_focused_key_calls_it_and_pages_turn_by_keyboard() {
     h.key_press_modifiers(Modifiers::COMMAND, Key::PageUp);
     h.run_steps(1);
     assert_eq!(h.state().state().page(), None);
+}
+
+#[test]
+fn edits_are_saved_to_the_wall_file_once_per_change() {
+    let engine = RecordingEngine::default();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let mut h = console(&engine, Some(config.clone()));
+    h.run_steps(2);
+    assert!(!config.exists(), "nothing is written until something changes");
+    h.get_by_label("Edit keys").click();
+    h.run_steps(1);
+    h.get_by_label_contains("Anna Berg, 1002").click();
+    h.run_steps(2);
+    h.get_by_label("Key name").click();
+    h.run_steps(1);
+    h.get_by_label("Key name").type_text(" (front)");
+    h.run_steps(1);
+    assert!(!config.exists(), "a draft is not saved");
+    h.get_by_label("Save key").click();
+    h.run_steps(2);
+    let saved = lampboard::wall_io::persist::load_wall(&config).unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].label, "Anna Berg (front)");
+    // A new key without a number waits until it has one.
+    h.get_by_label("Add key").click();
+    h.run_steps(2);
+    assert_eq!(lampboard::wall_io::persist::load_wall(&config).unwrap().len(), 1);
+}
+
+#[test]
+fn call_buttons_say_whose_call_and_ctrl_t_transfers_by_keyboard() {
+    let engine = RecordingEngine::default();
+    let mut h = console(&engine, None);
+    h.run_steps(1);
+    engine.push(Event::Call {
+        id: "c1".into(),
+        state: "ringing".into(),
+        direction: "in".into(),
+        remote: "Bob <sip:2002@pbx>".into(),
+        code: None,
+        reason: None,
+    });
+    h.run_steps(2);
+    assert_eq!(
+        h.get_by_label("Answer").accesskit_node().description().as_deref(),
+        Some("incoming call from Bob (2002)")
+    );
+    engine.push(Event::Call {
+        id: "c1".into(),
+        state: "answered".into(),
+        direction: "in".into(),
+        remote: String::new(),
+        code: None,
+        reason: None,
+    });
+    h.run_steps(2);
+    assert_eq!(
+        h.get_by_label("Hang up").accesskit_node().description().as_deref(),
+        Some("call with Bob (2002), connected")
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    h.run_steps(2);
+    assert!(h.get_by_label("Transfer to").is_focused());
+    h.get_by_label("Transfer to").type_text("1002");
+    h.run_steps(1);
+    h.key_press(Key::Enter);
+    h.run_steps(2);
+    assert!(engine.sent().contains(&Command::Transfer {
+        call: "c1".into(),
+        target: "1002".into(),
+        attended: false,
+        consult: None
+    }));
 }

@@ -93,7 +93,8 @@ impl LampboardApp {
         self
     }
 
-    /// Saves the wall into the config file at `path` after each import (Import / Export).
+    /// Saves the wall into the config file at `path` after each import and each change in edit
+    /// mode (see `IoPanel::autosave`).
     pub fn with_wall_file(mut self, path: PathBuf) -> Self {
         self.io = IoPanel::with_wall_file(path);
         self
@@ -246,6 +247,7 @@ impl LampboardApp {
         views::history::window_ui(ui.ctx(), &mut self.view.history_open, &mut self.history, &mut out);
         views::io::window_ui(ui.ctx(), &mut self.view, &mut self.io, &mut self.state, &mut out);
         views::help::window_ui(ui.ctx(), &mut self.view.help_open);
+        self.io.autosave(&self.state);
         for c in out.drain(..) {
             self.history.record_command(&c);
             self.link.send(c);

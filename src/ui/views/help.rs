@@ -44,6 +44,8 @@ pub enum Action {
     Keypad,
     /// Park the current call.
     Park,
+    /// Put the cursor in the current call's transfer field.
+    Transfer,
     /// Set our own status (index into `status::STATUSES`).
     Status(usize),
     /// Close the open window (help, import/export, history, forwarding).
@@ -100,6 +102,8 @@ pub const SHORTCUTS: &[Shortcut] = &[
     combo(CMD_SHIFT, Key::H, "Hold or resume the current call", Action::Hold),
     combo(CMD_SHIFT, Key::M, "Mute or unmute the microphone", Action::Mute),
     combo(CMD_SHIFT, Key::P, "Park the current call", Action::Park),
+    combo(CMD, Key::T, "Type where to transfer the current call", Action::Transfer),
+    widget("Enter (in the transfer field)", "Transfer the call there (blind)"),
     combo(CMD, Key::K, "Show or hide the DTMF keypad", Action::Keypad),
     combo(ALT, Key::Num1, "My status: Available", Action::Status(0)),
     combo(ALT, Key::Num2, "My status: Away", Action::Status(1)),
@@ -211,6 +215,7 @@ pub fn perform(action: Action, state: &mut ConsoleState, view: &mut ViewState, o
             }
         }
         Action::Keypad => view.keypad = !view.keypad,
+        Action::Transfer => view.focus_transfer = current.is_some(),
         Action::Status(i) => {
             if let Some((word, _)) = super::status::STATUSES.get(i) {
                 super::status::set_status(state, view, word, out);

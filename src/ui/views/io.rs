@@ -103,6 +103,8 @@ pub struct IoPanel {
     page: String,
     contact_kind: KeyKind,
     wall_file: Option<PathBuf>,
+    /// The keys as last saved (or found at start), to save edits once.
+    saved: Option<Vec<KeyDef>>,
 }
 
 impl Default for IoPanel {
@@ -117,6 +119,7 @@ impl Default for IoPanel {
             page: String::new(),
             contact_kind: KeyKind::SpeedDial,
             wall_file: None,
+            saved: None,
         }
     }
 }
@@ -125,6 +128,30 @@ impl IoPanel {
     /// Saves the wall into the config file at `path` after each import.
     pub fn with_wall_file(path: PathBuf) -> Self {
         Self { wall_file: Some(path), ..Self::default() }
+    }
+
+    /// Saves the wall into the config file when its keys changed since the last save (edit
+    /// mode: save, move, remove; imports). The first call only notes the keys. A wall with an
+    /// unfinished key (no number yet) waits. Cheap when nothing changed: one comparison.
+    pub fn autosave(&mut self, state: &ConsoleState) {
+        let Some(file) = &self.wall_file else { return };
+        let keys = state.keys();
+        let Some(saved) = &self.saved else {
+            self.saved = Some(keys.to_vec());
+            return;
+        };
+        if saved.as_slice() == keys || keys.iter().any(|k| k.ext.trim().is_empty() || k.group.trim().is_empty()) {
+            return;
+        }
+        match wall_io::persist::save_wall(file, &entries_of(keys)) {
+            Ok(()) => self.saved = Some(keys.to_vec()),
+            Err(e) => {
+                tracing::warn!(%e, "wall not saved");
+                self.message = Some((false, format!("The wall was not saved: {e}")));
+                // Do not retry every frame: wait for the next change.
+                self.saved = Some(keys.to_vec());
+            }
+        }
     }
 
     /// The config file imports are saved to, if any.
@@ -242,7 +269,10 @@ impl IoPanel {
         }
         match &self.wall_file {
             Some(file) => match wall_io::persist::save_wall(file, &wall) {
-                Ok(()) => msg.push_str("; saved"),
+                Ok(()) => {
+                    self.saved = Some(state.keys().to_vec());
+                    msg.push_str("; saved");
+                }
                 Err(e) => {
                     self.message = Some((false, format!("{msg}, but the wall was not saved: {e}")));
                     return;

@@ -64,6 +64,8 @@ pub struct ViewState {
     pub io_task: Option<io::IoTask>,
     /// Move the keyboard focus to the dial field on the next frame (Ctrl+D).
     pub focus_dial: bool,
+    /// Move the keyboard focus to the current call's transfer field on the next frame (Ctrl+T).
+    pub focus_transfer: bool,
 }
 
 impl Default for ViewState {
@@ -87,6 +89,7 @@ impl Default for ViewState {
             io_open: false,
             io_task: None,
             focus_dial: false,
+            focus_transfer: false,
         }
     }
 }
