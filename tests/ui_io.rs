@@ -170,7 +170,7 @@ fn the_wall_exports_as_csv_through_the_path_field() {
     h.run_steps(2);
     open_task(&mut h, "Export wall as CSV…");
     type_path(&mut h, out.to_str().unwrap());
-    h.get_by_label("Export 1 keys").click();
+    h.get_by_label("Export 1 key").click();
     h.run_steps(2);
     let text = std::fs::read_to_string(&out).unwrap();
     assert_eq!(text, "page,label,extension,type\r\nFront,Anna Berg,1002,presence\r\n");

@@ -160,13 +160,16 @@ fn dialpad_ui(ui: &mut Ui, state: &ConsoleState, view: &mut ViewState, out: &mut
     let needle = view.dial.trim().to_lowercase();
     if !needle.is_empty() {
         let mut shown = 0;
-        for k in state.keys() {
+        for (i, k) in state.keys().iter().enumerate() {
             if shown == MAX_SUGGESTIONS {
                 break;
             }
             if k.ext.to_lowercase().contains(&needle) || k.label.to_lowercase().contains(&needle) {
                 shown += 1;
-                if ui.button(format!("Call {} ({})", k.label, k.ext)).clicked() {
+                let r = ui.button(format!("Call {} ({})", k.label, k.ext));
+                // The colleague's state for a screen reader (built only when one asks).
+                r.ctx.accesskit_node_builder(r.id, |b| b.set_description(state.key_description(i)));
+                if r.clicked() {
                     out.push(Command::Dial { target: k.ext.clone() });
                     view.dial.clear();
                 }

@@ -148,8 +148,9 @@ pub fn shortcuts_ui(ctx: &egui::Context, state: &mut ConsoleState, view: &mut Vi
     combos.sort_by_key(|(k, _)| std::cmp::Reverse(weight(k.modifiers)));
     let typing = ctx.egui_wants_keyboard_input();
     for (k, action) in combos {
-        // Escape belongs to the focused text field (it clears the search).
-        if action == Action::Close && typing {
+        // Escape belongs to the focused text field (it clears the search), and Alt+digit may
+        // type a character there (macOS Option+1 is '¡').
+        if typing && (action == Action::Close || matches!(action, Action::Status(_))) {
             continue;
         }
         if ctx.input_mut(|i| i.consume_shortcut(&k)) {

@@ -389,14 +389,24 @@ pub fn window_ui(
         path_ui(ui, panel);
         if panel.task.is_export() {
             let n = state.keys().len();
-            if ui.add_enabled(panel.dialog.is_none(), egui::Button::new(format!("Export {n} keys"))).clicked() {
+            if ui
+                .add_enabled(
+                    panel.dialog.is_none(),
+                    egui::Button::new(if n == 1 { "Export 1 key".to_owned() } else { format!("Export {n} keys") }),
+                )
+                .clicked()
+            {
                 panel.export(state);
             }
         } else {
             if ui.add_enabled(panel.dialog.is_none(), egui::Button::new("Read file")).clicked() {
                 panel.read();
             }
-            preview_ui(ui, panel, state, out);
+            if preview_ui(ui, panel, state, out) {
+                // The keys moved: an open key editor would edit the wrong key.
+                view.selected = None;
+                view.draft = None;
+            }
         }
         if let Some((ok, m)) = &panel.message {
             let colour = if *ok { theme::OK_TEXT } else { theme::ERROR_TEXT };
@@ -428,14 +438,19 @@ fn path_ui(ui: &mut Ui, panel: &mut IoPanel) {
     }
 }
 
-fn preview_ui(ui: &mut Ui, panel: &mut IoPanel, state: &mut ConsoleState, out: &mut Outbox) {
-    let Some(preview) = &panel.preview else { return };
+/// The preview and its buttons; true when the import was applied.
+fn preview_ui(ui: &mut Ui, panel: &mut IoPanel, state: &mut ConsoleState, out: &mut Outbox) -> bool {
+    let Some(preview) = &panel.preview else { return false };
     ui.separator();
     ui.label(RichText::new(format!("Preview: {}", preview.import.summary())).strong());
     let imp = &preview.import;
     egui::ScrollArea::vertical().max_height(260.0).show(ui, |ui| {
         for k in imp.keys.iter().take(PREVIEW_ROWS) {
-            let slot = k.slot.as_ref().map(|s| format!(" [{s}]")).unwrap_or_default();
+            let slot = match (&k.slot, k.account) {
+                (Some(s), Some(a)) => format!(" [{s}, account {a}]"),
+                (Some(s), None) => format!(" [{s}]"),
+                _ => String::new(),
+            };
             let kind = wall_io::kind_word(k.entry.kind);
             ui.label(format!("{} — {} ({kind}, page {}){slot}", k.entry.label, k.entry.ext, k.entry.page));
         }
@@ -475,20 +490,28 @@ fn preview_ui(ui: &mut Ui, panel: &mut IoPanel, state: &mut ConsoleState, out: &
         }
     });
     let can = !preview.import.keys.is_empty();
+    let mut how = None;
     ui.horizontal(|ui| {
         if ui
             .add_enabled(can, egui::Button::new("Append"))
             .on_hover_text("Add the keys after the wall's keys")
             .clicked()
         {
-            panel.apply(Apply::Append, state, out);
+            how = Some(Apply::Append);
         }
         if ui
             .add_enabled(can, egui::Button::new("Replace"))
             .on_hover_text("Use these keys instead of the wall's keys")
             .clicked()
         {
-            panel.apply(Apply::Replace, state, out);
+            how = Some(Apply::Replace);
         }
     });
+    match how {
+        Some(how) => {
+            panel.apply(how, state, out);
+            true
+        }
+        None => false,
+    }
 }
