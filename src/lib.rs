@@ -22,3 +22,4 @@ pub mod sip;
 pub mod status_sync;
 pub mod ua;
 pub mod ui;
+pub mod wall_io;

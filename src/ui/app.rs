@@ -7,6 +7,7 @@ use super::state::{ConsoleState, KeyDef, KeyKind};
 use super::theme;
 use super::views::forwarding::{ForwardingEditor, SavedCallback};
 use super::views::history::HistoryView;
+use super::views::io::IoPanel;
 use super::views::settings::SettingsView;
 use super::views::siplog::SipLogView;
 use super::views::{self, Outbox, ViewState, WallMode};
@@ -32,6 +33,7 @@ pub struct LampboardApp {
     history: HistoryView,
     settings: SettingsView,
     siplog: SipLogView,
+    io: IoPanel,
 }
 
 impl LampboardApp {
@@ -48,6 +50,7 @@ impl LampboardApp {
             history: HistoryView::default(),
             settings: SettingsView::default(),
             siplog: SipLogView::default(),
+            io: IoPanel::default(),
         }
     }
 
@@ -117,6 +120,18 @@ impl LampboardApp {
     /// The SIP log (tests).
     pub fn siplog(&self) -> &SipLogView {
         &self.siplog
+    }
+
+    /// Saves the wall into the config file at `path` after each import and each change in edit
+    /// mode (see `IoPanel::autosave`).
+    pub fn with_wall_file(mut self, path: PathBuf) -> Self {
+        self.io = IoPanel::with_wall_file(path);
+        self
+    }
+
+    /// The Import / Export window's state (tests: its last message).
+    pub fn io(&self) -> &IoPanel {
+        &self.io
     }
 
     /// The history view (tests).
@@ -233,9 +248,7 @@ impl LampboardApp {
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         let now = ui.input(|i| i.time);
         let mut out = std::mem::take(&mut self.outbox);
-        if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
-            self.view.focus_search = true;
-        }
+        views::help::shortcuts_ui(ui.ctx(), &mut self.state, &mut self.view, &mut out);
         if self.demo {
             egui::Panel::top("demo-banner").frame(egui::Frame::new().fill(theme::BANNER_BG).inner_margin(4)).show(
                 ui,
@@ -274,6 +287,9 @@ impl LampboardApp {
         views::history::window_ui(ui.ctx(), &mut self.view.history_open, &mut self.history, &mut out);
         views::settings::window_ui(ui.ctx(), &mut self.view.settings_open, &mut self.settings, &mut out);
         views::siplog::window_ui(ui.ctx(), &mut self.view.siplog_open, &mut self.siplog, &mut out);
+        views::io::window_ui(ui.ctx(), &mut self.view, &mut self.io, &mut self.state, &mut out);
+        views::help::window_ui(ui.ctx(), &mut self.view.help_open);
+        self.io.autosave(&self.state);
         for c in out.drain(..) {
             self.history.record_command(&c);
             self.link.send(c);

@@ -374,6 +374,12 @@ impl ConsoleState {
         self.keys_changed();
     }
 
+    /// Replaces all keys (an import); the page and filter stay when they still match.
+    pub fn set_keys(&mut self, keys: Vec<KeyDef>) {
+        self.keys = keys;
+        self.keys_changed();
+    }
+
     /// Removes the key at `idx` (ignored when out of range).
     pub fn remove_key(&mut self, idx: usize) {
         if idx < self.keys.len() {

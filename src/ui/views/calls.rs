@@ -6,7 +6,7 @@ use super::{CallDrag, Outbox, ViewState};
 use crate::api::Command;
 use crate::ui::state::{CallView, ConsoleState, display_party};
 use crate::ui::theme;
-use crate::ui::widgets::named_text_field;
+use crate::ui::widgets::{described, named_text_field};
 use eframe::egui::{self, Button, Frame, RichText, Ui, vec2};
 
 const KEYPAD: [[&str; 3]; 4] = [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"], ["*", "0", "#"]];
@@ -41,16 +41,17 @@ fn incoming_ui(ui: &mut Ui, c: &CallView, out: &mut Outbox) {
         ui.set_width(ui.available_width());
         ui.label(RichText::new("Incoming call").strong().color(egui::Color32::WHITE));
         ui.label(RichText::new(display_party(&c.remote)).size(16.0).color(egui::Color32::WHITE));
+        let who = format!("incoming call from {}", display_party(&c.remote));
         ui.horizontal(|ui| {
             let answer = Button::new(RichText::new("Answer").color(egui::Color32::WHITE)).fill(theme::ANSWER_FILL);
-            if ui.add(answer).clicked() {
+            if described(ui.add(answer), &who).clicked() {
                 out.push(Command::Answer { call: c.id.clone() });
             }
             let reject = Button::new(RichText::new("Reject").color(egui::Color32::WHITE)).fill(theme::HANGUP_FILL);
-            if ui.add(reject).clicked() {
+            if described(ui.add(reject), &who).clicked() {
                 out.push(Command::Reject { call: c.id.clone(), code: 486 });
             }
-            if ui.button("Decline").on_hover_text("603 Decline: do not try other devices").clicked() {
+            if described(ui.button("Decline"), &who).on_hover_text("603 Decline: do not try other devices").clicked() {
                 out.push(Command::Reject { call: c.id.clone(), code: 603 });
             }
         });
@@ -74,22 +75,23 @@ fn call_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, c: &Call
             other => other,
         };
         ui.label(format!("{what} {timer}"));
+        let who = format!("call with {}, {}", display_party(&c.remote), what.to_lowercase());
         if c.state == "early" || c.state == "ringing" {
-            if ui.button("Cancel call").clicked() {
+            if described(ui.button("Cancel call"), &who).clicked() {
                 out.push(Command::Hangup { call: c.id.clone() });
             }
             return;
         }
         ui.horizontal_wrapped(|ui| {
             if c.state == "held" {
-                if ui.button("Resume").clicked() {
+                if described(ui.button("Resume"), &who).clicked() {
                     out.push(Command::Resume { call: c.id.clone() });
                 }
-            } else if ui.button("Hold").clicked() {
+            } else if described(ui.button("Hold"), &who).clicked() {
                 out.push(Command::Hold { call: c.id.clone() });
             }
             let mute_label = if c.muted { "Unmute" } else { "Mute" };
-            if ui.button(mute_label).clicked() {
+            if described(ui.button(mute_label), &who).clicked() {
                 let muted = !c.muted;
                 if let Some(m) = state.call_mut(&c.id) {
                     m.muted = muted;
@@ -97,19 +99,26 @@ fn call_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, c: &Call
                 out.push(Command::Mute { call: c.id.clone(), muted });
             }
             ui.toggle_value(&mut view.keypad, "Keypad");
-            if ui.button("Park").clicked() {
+            if described(ui.button("Park"), &who).clicked() {
                 out.push(Command::Park { call: c.id.clone() });
             }
             let hang = Button::new(RichText::new("Hang up").color(egui::Color32::WHITE)).fill(theme::HANGUP_FILL);
-            if ui.add(hang).clicked() {
+            if described(ui.add(hang), &who).clicked() {
                 out.push(Command::Hangup { call: c.id.clone() });
             }
         });
+        let is_active = state.active_call().is_some_and(|a| a.id == c.id);
         ui.horizontal(|ui| {
             let field = view.transfer_target.entry(c.id.clone()).or_default();
-            named_text_field(ui, "Transfer to", field, 90.0, 64);
+            let r = named_text_field(ui, "Transfer to", field, 90.0, 64);
+            if is_active && std::mem::take(&mut view.focus_transfer) {
+                r.request_focus();
+            }
+            // Enter in the field: blind transfer.
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let target = field.trim().to_owned();
-            if ui.add_enabled(!target.is_empty(), Button::new("Transfer")).clicked() {
+            let transfer = described(ui.add_enabled(!target.is_empty(), Button::new("Transfer")), &who);
+            if (transfer.clicked() || enter) && !target.is_empty() {
                 out.push(Command::Transfer {
                     call: c.id.clone(),
                     target: target.clone(),
@@ -117,7 +126,7 @@ fn call_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, c: &Call
                     consult: None,
                 });
             }
-            if ui.add_enabled(!target.is_empty(), Button::new("Consult")).clicked() {
+            if described(ui.add_enabled(!target.is_empty(), Button::new("Consult")), &who).clicked() {
                 out.push(Command::Transfer { call: c.id.clone(), target, attended: true, consult: None });
             }
         });
@@ -134,6 +143,9 @@ fn dialpad_ui(ui: &mut Ui, state: &ConsoleState, view: &mut ViewState, out: &mut
     let mut dial_now = false;
     ui.horizontal(|ui| {
         let r = named_text_field(ui, "Number to dial", &mut view.dial, 170.0, 128);
+        if std::mem::take(&mut view.focus_dial) {
+            r.request_focus();
+        }
         dial_now = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let can = !view.dial.trim().is_empty();
         if ui.add_enabled(can, Button::new("Call")).clicked() {
@@ -148,13 +160,16 @@ fn dialpad_ui(ui: &mut Ui, state: &ConsoleState, view: &mut ViewState, out: &mut
     let needle = view.dial.trim().to_lowercase();
     if !needle.is_empty() {
         let mut shown = 0;
-        for k in state.keys() {
+        for (i, k) in state.keys().iter().enumerate() {
             if shown == MAX_SUGGESTIONS {
                 break;
             }
             if k.ext.to_lowercase().contains(&needle) || k.label.to_lowercase().contains(&needle) {
                 shown += 1;
-                if ui.button(format!("Call {} ({})", k.label, k.ext)).clicked() {
+                let r = ui.button(format!("Call {} ({})", k.label, k.ext));
+                // The colleague's state for a screen reader (built only when one asks).
+                r.ctx.accesskit_node_builder(r.id, |b| b.set_description(state.key_description(i)));
+                if r.clicked() {
                     out.push(Command::Dial { target: k.ext.clone() });
                     view.dial.clear();
                 }

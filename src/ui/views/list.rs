@@ -41,7 +41,10 @@ fn row_ui(ui: &mut Ui, state: &ConsoleState, idx: usize, out: &mut Outbox) {
         ui.label(RichText::new(&key.ext).monospace());
     });
     cell(ui, COL_NAME, |ui| {
-        if ui.add(egui::Button::new(&key.label).frame(false).truncate()).on_hover_text("Call").clicked() {
+        let r = ui.add(egui::Button::new(&key.label).frame(false).truncate());
+        // The row's state for a screen reader (built only when one asks).
+        r.ctx.accesskit_node_builder(r.id, |b| b.set_description(state.key_description(idx)));
+        if r.on_hover_text("Call").clicked() {
             out.push(Command::Dial { target: key.ext.clone() });
         }
     });

@@ -5,7 +5,9 @@ pub mod calls;
 pub mod edit;
 pub mod forwarding;
 pub mod forwarding_draft;
+pub mod help;
 pub mod history;
+pub mod io;
 pub mod list;
 pub mod settings;
 pub mod siplog;
@@ -60,6 +62,16 @@ pub struct ViewState {
     pub settings_open: bool,
     /// The SIP log window is open.
     pub siplog_open: bool,
+    /// The keyboard help panel is open (F1, "?").
+    pub help_open: bool,
+    /// The Import / Export window is open.
+    pub io_open: bool,
+    /// The task the Import / Export menu chose (taken by the window).
+    pub io_task: Option<io::IoTask>,
+    /// Move the keyboard focus to the dial field on the next frame (Ctrl+D).
+    pub focus_dial: bool,
+    /// Move the keyboard focus to the current call's transfer field on the next frame (Ctrl+T).
+    pub focus_transfer: bool,
 }
 
 impl Default for ViewState {
@@ -81,6 +93,11 @@ impl Default for ViewState {
             unseen_missed: 0,
             settings_open: false,
             siplog_open: false,
+            help_open: false,
+            io_open: false,
+            io_task: None,
+            focus_dial: false,
+            focus_transfer: false,
         }
     }
 }

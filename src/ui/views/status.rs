@@ -61,7 +61,9 @@ pub fn status_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, ou
     });
 }
 
-fn set_status(state: &mut ConsoleState, view: &ViewState, word: &str, out: &mut Outbox) {
+/// Sets our status to `word` (the custom text from the field for `custom`, which waits for a
+/// text) and sends it.
+pub fn set_status(state: &mut ConsoleState, view: &ViewState, word: &str, out: &mut Outbox) {
     let note = if word == "custom" {
         let t = view.custom_text.trim();
         if t.is_empty() {

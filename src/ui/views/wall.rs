@@ -64,6 +64,10 @@ pub fn toolbar_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, o
         set_name(ui, &r, "History");
         ui.toggle_value(&mut view.settings_open, "Settings");
         ui.toggle_value(&mut view.siplog_open, "SIP log");
+        ui.separator();
+        super::io::menu_ui(ui, view);
+        let r = ui.toggle_value(&mut view.help_open, "?").on_hover_text("Keyboard shortcuts (F1)");
+        set_name(ui, &r, "Keyboard shortcuts");
         if !view.editing {
             view.selected = None;
         }

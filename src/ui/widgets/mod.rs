@@ -12,6 +12,13 @@ pub fn named_text_field(ui: &mut Ui, name: &str, text: &mut String, width: f32, 
     r
 }
 
+/// Adds `text` as the accessible description of the widget of `r` (what a screen reader says
+/// after the name, e.g. "call from Bob (2002)" after "Answer"), keeping its name.
+pub fn described(r: Response, text: &str) -> Response {
+    r.ctx.accesskit_node_builder(r.id, |b| b.set_description(text));
+    r
+}
+
 /// Gives the widget of `r` the accessible name `name` (what a screen reader says and what
 /// tests click by).
 pub fn set_name(ui: &Ui, r: &Response, name: &str) {
