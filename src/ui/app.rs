@@ -113,6 +113,12 @@ impl LampboardApp {
         }
     }
 
+    /// Offers the account wizard / "Accounts…" window `w` (open at once for a first run).
+    pub fn with_accounts(mut self, w: views::wizard::AccountsWindow) -> Self {
+        self.view.accounts = views::wizard::AccountsSlot::new(w);
+        self
+    }
+
     /// The view model (for tests and the lead's wiring).
     pub fn state(&self) -> &ConsoleState {
         &self.state
@@ -232,6 +238,7 @@ impl LampboardApp {
         });
         views::forwarding::window_ui(ui.ctx(), &mut self.view.forwarding_open, &mut self.forwarding);
         views::history::window_ui(ui.ctx(), &mut self.view.history_open, &mut self.history, &mut out);
+        views::wizard::accounts_ui(ui, &mut self.view.accounts);
         for c in out.drain(..) {
             self.history.record_command(&c);
             self.link.send(c);

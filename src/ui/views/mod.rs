@@ -9,6 +9,7 @@ pub mod history;
 pub mod list;
 pub mod status;
 pub mod wall;
+pub mod wizard;
 
 use crate::api::Command;
 use crate::ui::state::KeyDef;
@@ -54,6 +55,8 @@ pub struct ViewState {
     pub history_open: bool,
     /// Missed calls not seen yet (the History button's badge; the app keeps it current).
     pub unseen_missed: i64,
+    /// The account wizard / "Accounts…" window (empty: not offered).
+    pub accounts: wizard::AccountsSlot,
 }
 
 impl Default for ViewState {
@@ -73,6 +76,7 @@ impl Default for ViewState {
             forwarding_open: false,
             history_open: false,
             unseen_missed: 0,
+            accounts: Default::default(),
         }
     }
 }
