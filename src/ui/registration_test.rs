@@ -35,8 +35,13 @@ pub enum TestOutcome {
         /// The engine's words, or the test's own timeout.
         detail: String,
     },
-    /// DNS, connect, TLS or socket trouble before anything was sent.
-    Network(String),
+    /// DNS, connect, TLS or socket trouble (e.g. connection refused).
+    Network {
+        /// Where the REGISTER went, or the server as typed (DNS failed).
+        server: String,
+        /// The engine's words.
+        reason: String,
+    },
     /// The engine could not be started or the account cannot be turned into its config.
     Setup(String),
 }
@@ -65,7 +70,9 @@ impl TestOutcome {
             Event::RegistrationFailed { code: Some(code), reason, .. } => {
                 Some(TestOutcome::Rejected { code: *code, reason: reason.clone() })
             }
-            Event::NetworkError { reason } => Some(TestOutcome::Network(reason.clone())),
+            Event::NetworkError { reason } => {
+                Some(TestOutcome::Network { server: server.to_string(), reason: reason.clone() })
+            }
             _ => None,
         }
     }
@@ -85,7 +92,7 @@ impl fmt::Display for TestOutcome {
                 }
             }
             TestOutcome::NoAnswer { server, detail } => write!(f, "No answer from {server} ({detail})"),
-            TestOutcome::Network(reason) => write!(f, "Network error: {reason}"),
+            TestOutcome::Network { server, reason } => write!(f, "Cannot reach {server}: {reason}"),
             TestOutcome::Setup(reason) => write!(f, "Cannot test: {reason}"),
         }
     }

@@ -312,7 +312,7 @@ pub fn accounts_ui(ui: &mut Ui, slot: &mut AccountsSlot) {
             return;
         }
         let mut open = true;
-        let title = if w.first_run { "Set up your account" } else { "Accounts" };
+        let title = if w.first_run { "Lampboard setup" } else { "Accounts" };
         egui::Window::new(title)
             .id(egui::Id::unique("accounts-window"))
             .open(&mut open)
