@@ -198,3 +198,122 @@ pub fn set_default(path: &Path, name: &str) -> Result<(), AccountError> {
     config.default_account = Some(name.to_string());
     config::save(&config, path).map_err(AccountError::Config)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::MemoryStore;
+
+    /// A memory store whose `set` fails for one key.
+    struct Flaky {
+        inner: MemoryStore,
+        fail_for: String,
+    }
+
+    impl SecretStore for Flaky {
+        fn get(&self, key: &str) -> Result<Option<String>, SecretError> {
+            self.inner.get(key)
+        }
+        fn set(&self, key: &str, secret: &str) -> Result<(), SecretError> {
+            if key == self.fail_for {
+                return Err(SecretError::Locked("refused in the test".into()));
+            }
+            self.inner.set(key, secret)
+        }
+        fn delete(&self, key: &str) -> Result<bool, SecretError> {
+            self.inner.delete(key)
+        }
+        fn describe(&self) -> String {
+            "flaky".into()
+        }
+        fn is_persistent(&self) -> bool {
+            false
+        }
+    }
+
+    fn both(sip: &str, ucm: &str) -> NewSecrets {
+        NewSecrets { sip: Some(sip.into()), ucm_api: Some(ucm.into()) }
+    }
+
+    #[test]
+    fn save_keeps_other_accounts_and_puts_passwords_only_in_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let store = MemoryStore::new();
+        save_account(&path, Some(&store), Account::new("lab", "lab.invalid", "2001"), &both("pw-lab", "u1"), false)
+            .unwrap();
+        let s =
+            save_account(&path, Some(&store), Account::new("office", "pbx.invalid", "1001"), &both("pw-o", "u2"), true)
+                .unwrap();
+        assert!(s.is_default && !s.replaced && s.password_stored);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("name = \"lab\"") && text.contains("name = \"office\""), "{text}");
+        assert!(!text.contains("pw-") && !text.contains("u1") && !text.contains("u2"), "{text}");
+        assert_eq!(store.get(&secrets::sip_key("office")).unwrap().as_deref(), Some("pw-o"));
+        assert_eq!(store.get(&secrets::ucm_api_key("lab")).unwrap().as_deref(), Some("u1"));
+        // Editing without a new password keeps the stored one.
+        let s = save_account(
+            &path,
+            Some(&store),
+            Account::new("lab", "lab2.invalid", "2001"),
+            &NewSecrets::default(),
+            false,
+        )
+        .unwrap();
+        assert!(s.replaced && !s.password_stored);
+        assert_eq!(store.get(&secrets::sip_key("lab")).unwrap().as_deref(), Some("pw-lab"));
+    }
+
+    #[test]
+    fn a_refused_secret_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let store = Flaky { inner: MemoryStore::new(), fail_for: secrets::ucm_api_key("office") };
+        store.inner.set(&secrets::sip_key("office"), "old-pw").unwrap();
+        let e =
+            save_account(&path, Some(&store), Account::new("office", "pbx.invalid", "1001"), &both("new", "u"), false)
+                .unwrap_err();
+        assert!(matches!(e, AccountError::Secret(SecretError::Locked(_))) && !e.is_usage(), "{e}");
+        assert!(!path.exists(), "no config written");
+        assert_eq!(store.get(&secrets::sip_key("office")).unwrap().as_deref(), Some("old-pw"), "put back");
+        // Invalid input is refused before any secret is touched.
+        let e = save_account(&path, Some(&store), Account::new("office", "pbx:5060", "1001"), &both("x", "y"), false)
+            .unwrap_err();
+        assert!(e.is_usage(), "{e}");
+        assert_eq!(store.get(&secrets::sip_key("office")).unwrap().as_deref(), Some("old-pw"));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_config_that_cannot_be_written_puts_the_secrets_back() {
+        // Nothing can be created in /proc/self, not even by root.
+        let path = Path::new("/proc/self/lampboard-test-config.toml");
+        let store = MemoryStore::new();
+        store.set(&secrets::sip_key("office"), "old-pw").unwrap();
+        let e =
+            save_account(path, Some(&store), Account::new("office", "pbx.invalid", "1001"), &both("new", "u"), false)
+                .unwrap_err();
+        assert!(matches!(e, AccountError::Config(ConfigError::Io { .. })) && !e.is_usage(), "{e}");
+        assert_eq!(store.get(&secrets::sip_key("office")).unwrap().as_deref(), Some("old-pw"));
+        assert_eq!(store.get(&secrets::ucm_api_key("office")).unwrap(), None);
+    }
+
+    #[test]
+    fn remove_and_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let store = MemoryStore::new();
+        for n in ["a", "b"] {
+            save_account(&path, Some(&store), Account::new(n, "pbx.invalid", "1001"), &both("pw", "u"), false).unwrap();
+        }
+        set_default(&path, "b").unwrap();
+        assert_eq!(config::load(&path).unwrap().default_account.as_deref(), Some("b"));
+        assert!(matches!(set_default(&path, "zz"), Err(AccountError::NoSuchAccount(_))));
+        let r = remove_account(&path, Some(&store), "b").unwrap();
+        assert_eq!(r.password_deleted, Ok(true));
+        let cfg = config::load(&path).unwrap();
+        assert!(cfg.account("b").is_none() && cfg.default_account.is_none());
+        assert_eq!(store.get(&secrets::ucm_api_key("b")).unwrap(), None);
+        assert!(remove_account(&path, Some(&store), "b").unwrap_err().is_usage());
+    }
+}
