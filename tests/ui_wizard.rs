@@ -101,13 +101,18 @@ fn the_wizard_stores_the_password_in_the_secret_store_and_never_in_the_config() 
     // The profile shows what it fills in.
     h.get_by_label_contains("*48");
     h.get_by_label_contains("UCM HTTPS API");
+    type_into(&mut h, "UCM API URL", "https://ucm.example.com:8089/api");
+    type_into(&mut h, "UCM API user", "cdrapi");
+    type_into(&mut h, "UCM API password", "api-Secret-99");
     click(&mut h, "Make this the default account");
     click(&mut h, "Save account");
     let note = wait_for(&mut h, "Saved office", Duration::from_secs(10));
     assert!(note.contains("default account") && note.contains("password stored in memory"), "{note}");
 
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(!text.contains("pw-Secret-4711") && !text.contains("lab-pw-1"), "no password in the file:\n{text}");
+    for secret in ["pw-Secret-4711", "lab-pw-1", "api-Secret-99"] {
+        assert!(!text.contains(secret), "no password in the file:\n{text}");
+    }
     let cfg = config::load(&path).unwrap();
     let office = cfg.account("office").expect("office saved");
     assert_eq!(
@@ -120,6 +125,8 @@ fn the_wizard_stores_the_password_in_the_secret_store_and_never_in_the_config() 
     assert_eq!(cfg.default_account.as_deref(), Some("office"));
     assert!(cfg.account("lab").is_some(), "the other account is kept");
     assert_eq!(store.get(&secrets::sip_key("office")).unwrap().as_deref(), Some("pw-Secret-4711"));
+    assert_eq!(store.get(&secrets::ucm_api_key("office")).unwrap().as_deref(), Some("api-Secret-99"));
+    assert_eq!(office.ucm_api.as_ref().map(|u| u.user.as_str()), Some("cdrapi"));
     assert_eq!(store.get(&secrets::sip_key("lab")).unwrap().as_deref(), Some("lab-pw-1"));
     // Back on the list, with both accounts.
     h.get_by_label("Edit office");
@@ -141,6 +148,11 @@ fn invalid_fields_show_their_messages_and_nothing_is_saved() {
     h.get_by_label_contains("Extension: needed");
     h.get_by_label_contains("Password: needed");
     h.get_by_label_contains("Nothing saved");
+    // Fixing a field takes its message away; the others stay until the next Save.
+    h.get_by_label("Server host").set_text_value_accesskit("pbx.example.com");
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Server host: ").is_none());
+    h.get_by_label_contains("Server port: must be");
     assert!(h.query_by_label_contains("SIP domain: ").is_none(), "a good field has no message");
     std::thread::sleep(Duration::from_millis(200));
     h.run_steps(2);

@@ -132,6 +132,11 @@ impl FormErrors {
         self.0.iter().map(|(f, m)| (*f, m.as_str()))
     }
 
+    /// Forgets the message of `field` (the user changed it).
+    pub fn clear(&mut self, field: Field) {
+        self.0.remove(&field);
+    }
+
     fn add(&mut self, field: Field, message: impl Into<String>) {
         self.0.entry(field).or_insert_with(|| message.into());
     }

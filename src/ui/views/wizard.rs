@@ -317,6 +317,7 @@ pub fn accounts_ui(ui: &mut Ui, slot: &mut AccountsSlot) {
             .id(egui::Id::unique("accounts-window"))
             .open(&mut open)
             .default_size([560.0, 640.0])
+            .default_pos(ctx.content_rect().center() - egui::vec2(280.0, 320.0))
             .vscroll(true)
             .show(&ctx, |ui| match w.page {
                 Page::Welcome => welcome_ui(ui, w),
@@ -424,13 +425,24 @@ fn list_ui(ui: &mut Ui, w: &mut AccountsWindow) {
     }
 }
 
-/// A labelled single-line input with its message under it when wrong.
-fn field_ui(ui: &mut Ui, errors: &FormErrors, field: Field, text: &mut String, password: bool) {
+/// A labelled single-line input with its message under it when wrong; records the field in
+/// `edited` when its text changed (its message then goes: it was about the old text).
+fn field_ui(
+    ui: &mut Ui,
+    errors: &FormErrors,
+    field: Field,
+    text: &mut String,
+    password: bool,
+    edited: &mut Vec<Field>,
+) {
     ui.label(format!("{}:", field.label()));
     ui.vertical(|ui| {
         let edit = egui::TextEdit::singleline(text).hint_text(field.hint()).desired_width(280.0).password(password);
         let r = ui.add(edit);
         set_name(ui, &r, field.label());
+        if r.changed() {
+            edited.push(field);
+        }
         error_ui(ui, errors, field);
     });
     ui.end_row();
@@ -446,6 +458,8 @@ fn form_ui(ui: &mut Ui, w: &mut AccountsWindow) {
     let editing = w.form.editing.is_some();
     ui.heading(if editing { format!("Edit {}", w.form.name) } else { "New account".into() });
     let errors = w.errors.clone();
+    let mut edited = Vec::new();
+    let ed = &mut edited;
     let f = &mut w.form;
     egui::Grid::new("account-form").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
         if editing {
@@ -453,10 +467,10 @@ fn form_ui(ui: &mut Ui, w: &mut AccountsWindow) {
             ui.label(&f.name);
             ui.end_row();
         } else {
-            field_ui(ui, &errors, Field::Name, &mut f.name, false);
+            field_ui(ui, &errors, Field::Name, &mut f.name, false, ed);
         }
-        field_ui(ui, &errors, Field::Server, &mut f.server, false);
-        field_ui(ui, &errors, Field::Port, &mut f.port, false);
+        field_ui(ui, &errors, Field::Server, &mut f.server, false, ed);
+        field_ui(ui, &errors, Field::Port, &mut f.port, false, ed);
         ui.label(format!("{}:", Field::Transport.label()));
         ui.horizontal(|ui| {
             for (t, label) in [(TransportKind::Udp, "UDP"), (TransportKind::Tcp, "TCP"), (TransportKind::Tls, "TLS")] {
@@ -465,17 +479,17 @@ fn form_ui(ui: &mut Ui, w: &mut AccountsWindow) {
             }
         });
         ui.end_row();
-        field_ui(ui, &errors, Field::Domain, &mut f.domain, false);
-        field_ui(ui, &errors, Field::OutboundProxy, &mut f.outbound_proxy, false);
-        field_ui(ui, &errors, Field::Extension, &mut f.extension, false);
-        field_ui(ui, &errors, Field::AuthName, &mut f.auth_name, false);
-        field_ui(ui, &errors, Field::Password, &mut f.password, true);
+        field_ui(ui, &errors, Field::Domain, &mut f.domain, false, ed);
+        field_ui(ui, &errors, Field::OutboundProxy, &mut f.outbound_proxy, false, ed);
+        field_ui(ui, &errors, Field::Extension, &mut f.extension, false, ed);
+        field_ui(ui, &errors, Field::AuthName, &mut f.auth_name, false, ed);
+        field_ui(ui, &errors, Field::Password, &mut f.password, true, ed);
         if editing {
             ui.label("");
             ui.label(RichText::new("Leave the password empty to keep the stored one.").weak());
             ui.end_row();
         }
-        field_ui(ui, &errors, Field::DisplayName, &mut f.display_name, false);
+        field_ui(ui, &errors, Field::DisplayName, &mut f.display_name, false, ed);
         ui.label(format!("{}:", Field::Profile.label()));
         ui.vertical(|ui| {
             for p in PbxProfile::ALL {
@@ -490,11 +504,15 @@ fn form_ui(ui: &mut Ui, w: &mut AccountsWindow) {
         });
         ui.end_row();
         if f.profile == PbxProfile::GrandstreamUcm {
-            field_ui(ui, &errors, Field::UcmApiUrl, &mut f.ucm_api_url, false);
-            field_ui(ui, &errors, Field::UcmApiUser, &mut f.ucm_api_user, false);
-            field_ui(ui, &errors, Field::UcmApiPassword, &mut f.ucm_api_password, true);
+            field_ui(ui, &errors, Field::UcmApiUrl, &mut f.ucm_api_url, false, ed);
+            field_ui(ui, &errors, Field::UcmApiUser, &mut f.ucm_api_user, false, ed);
+            field_ui(ui, &errors, Field::UcmApiPassword, &mut f.ucm_api_password, true, ed);
         }
     });
+    for field in edited {
+        w.errors.clear(field);
+    }
+    let f = &mut w.form;
     ui.checkbox(&mut f.make_default, "Make this the default account");
     ui.add_space(6.0);
     ui.horizontal(|ui| {
