@@ -246,8 +246,9 @@ fn ucm_status_sync(
 fn accounts_window(restart: Arc<std::sync::atomic::AtomicBool>) -> Option<AccountsWindow> {
     let paths = Paths::platform()?;
     // The wizard never falls back to a session-only store: a password that would be lost at
-    // exit is an error the user must see (as with `lampboard account add`).
-    let store = match crate::secrets::open_from_env() {
+    // exit is an error the user must see (as with `lampboard account add`). The keyring is
+    // opened on the wizard's worker thread when first needed.
+    let open = || match crate::secrets::open_from_env() {
         Ok(o) => match o.fallback {
             None => Ok(o.store),
             Some(e) => Err(e.to_string()),
@@ -259,7 +260,7 @@ fn accounts_window(restart: Arc<std::sync::atomic::AtomicBool>) -> Option<Accoun
         restart.store(true, std::sync::atomic::Ordering::SeqCst);
         ctx.send_viewport_cmd(egui::ViewportCommand::Close);
     };
-    Some(AccountsWindow::new(paths.config_file, store, tester).on_switch(Box::new(switch)))
+    Some(AccountsWindow::with_store_opener(paths.config_file, open, tester).on_switch(Box::new(switch)))
 }
 
 /// The wizard opened over the demo when no account is configured yet (`None` otherwise,

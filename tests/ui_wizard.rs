@@ -23,11 +23,17 @@ fn config_path(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("cfg").join("config.toml")
 }
 
+fn tester() -> Arc<dyn RegistrationTester> {
+    Arc::new(EngineTester { timeout: Duration::from_secs(10) })
+}
+
 /// The console with the wizard over `path`; `first_run` opens it on the welcome page.
 fn console(path: &Path, store: Result<Arc<dyn SecretStore>, String>, first_run: bool) -> H {
-    let tester: Arc<dyn RegistrationTester> = Arc::new(EngineTester { timeout: Duration::from_secs(10) });
-    let w = AccountsWindow::new(path.to_path_buf(), store, tester);
-    let w = if first_run { w.first_run() } else { w };
+    let w = AccountsWindow::new(path.to_path_buf(), store, tester());
+    console_with(if first_run { w.first_run() } else { w })
+}
+
+fn console_with(w: AccountsWindow) -> H {
     let mut h = Harness::builder()
         .with_size([1280.0, 1000.0])
         .build_eframe(move |_cc| LampboardApp::new(Box::new(NullLink), Vec::new(), false).with_accounts(w));
@@ -196,14 +202,26 @@ fn a_failing_secret_store_is_an_error_and_the_config_is_left_alone() {
     assert!(note.contains("locked"), "{note}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "config unchanged");
 
-    // No keyring at all: said before anything is written.
-    let mut h = console(&path, Err("no Secret Service running".into()), false);
+    // No keyring at all (found when Save opens it, on the worker): said, nothing written.
+    let opened = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = opened.clone();
+    let w = AccountsWindow::with_store_opener(
+        path.clone(),
+        move || {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Err("no Secret Service running".into())
+        },
+        tester(),
+    );
+    let mut h = console_with(w);
+    assert_eq!(opened.load(std::sync::atomic::Ordering::SeqCst), 0, "not opened before it is needed");
     click(&mut h, "Accounts…");
     click(&mut h, "Add account");
     fill(&mut h, "office", "pbx.example.com", "", "1001", "pw-1");
     click(&mut h, "Save account");
     let note = wait_for(&mut h, "Nothing saved", Duration::from_secs(5));
     assert!(note.contains("no Secret Service running"), "{note}");
+    assert_eq!(opened.load(std::sync::atomic::Ordering::SeqCst), 1);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "config unchanged");
 }
 

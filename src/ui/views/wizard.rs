@@ -48,7 +48,7 @@ pub struct AccountsWindow {
     page: Page,
     first_run: bool,
     config_path: PathBuf,
-    store: Result<Arc<dyn SecretStore>, String>,
+    store: SecretSource,
     tester: Arc<dyn RegistrationTester>,
     on_switch: Option<SwitchCallback>,
     config: Config,
@@ -72,6 +72,20 @@ impl AccountsWindow {
         store: Result<Arc<dyn SecretStore>, String>,
         tester: Arc<dyn RegistrationTester>,
     ) -> AccountsWindow {
+        Self::with_source(config_path, SecretSource::ready(store), tester)
+    }
+
+    /// As [`AccountsWindow::new`], with the secret store opened by `open` on first use, on
+    /// a worker thread (the OS keyring's D-Bus connection never delays a frame or the start).
+    pub fn with_store_opener(
+        config_path: PathBuf,
+        open: impl Fn() -> Result<Arc<dyn SecretStore>, String> + Send + Sync + 'static,
+        tester: Arc<dyn RegistrationTester>,
+    ) -> AccountsWindow {
+        Self::with_source(config_path, SecretSource::lazy(open), tester)
+    }
+
+    fn with_source(config_path: PathBuf, store: SecretSource, tester: Arc<dyn RegistrationTester>) -> AccountsWindow {
         let (config, load_error) = match config::load_or_default(&config_path) {
             Ok(c) => (c, None),
             Err(e) => (Config::default(), Some(e.to_string())),
@@ -203,17 +217,16 @@ impl AccountsWindow {
         };
         self.errors = FormErrors::default();
         let needs_store = checked.secrets != NewSecrets::default();
-        let store = match (&self.store, needs_store) {
-            (Ok(s), _) => Some(s.clone()),
-            (Err(e), true) => {
-                self.note = Some((false, format!("Nothing saved: the password cannot be stored: {e}")));
-                return;
-            }
-            (Err(_), false) => None,
-        };
+        let source = self.store.clone();
         let path = self.config_path.clone();
         self.note = Some((true, "Saving…".into()));
         self.spawn_job(move || {
+            // Opening the keyring may block (D-Bus): here, on the worker.
+            let store = match (source.get(), needs_store) {
+                (Ok(s), _) => Some(s),
+                (Err(e), true) => return (false, format!("Nothing saved: the password cannot be stored: {e}")),
+                (Err(_), false) => None,
+            };
             let name = checked.account.name.clone();
             let where_ = store.as_ref().map(|s| s.describe()).unwrap_or_default();
             match accounts::save_account(
@@ -249,8 +262,8 @@ impl AccountsWindow {
 
     fn remove(&mut self, name: String) {
         let path = self.config_path.clone();
-        let store = self.store.clone().ok();
-        self.spawn_job(move || match accounts::remove_account(&path, store.as_deref(), &name) {
+        let source = self.store.clone();
+        self.spawn_job(move || match accounts::remove_account(&path, source.get().ok().as_deref(), &name) {
             Ok(r) => match r.password_deleted {
                 Ok(_) => (true, format!("Removed {name} and its password.")),
                 Err(e) => (true, format!("Removed {name}; its password could not be deleted: {e}")),
@@ -265,6 +278,44 @@ impl AccountsWindow {
             Ok(()) => (true, format!("{name} is the default account.")),
             Err(e) => (false, format!("Not changed: {e}")),
         });
+    }
+}
+
+/// Where the wizard's secret store comes from: given, or opened once on first use.
+#[derive(Clone)]
+struct SecretSource {
+    opened: Arc<Mutex<Option<StoreResult>>>,
+    open: Option<Arc<OpenStore>>,
+}
+
+/// A secret store, or why there is none.
+type StoreResult = Result<Arc<dyn SecretStore>, String>;
+
+/// Opens the secret store (e.g. the OS keyring).
+type OpenStore = dyn Fn() -> StoreResult + Send + Sync;
+
+impl SecretSource {
+    fn ready(store: Result<Arc<dyn SecretStore>, String>) -> SecretSource {
+        SecretSource { opened: Arc::new(Mutex::new(Some(store))), open: None }
+    }
+
+    fn lazy(open: impl Fn() -> Result<Arc<dyn SecretStore>, String> + Send + Sync + 'static) -> SecretSource {
+        SecretSource { opened: Arc::new(Mutex::new(None)), open: Some(Arc::new(open)) }
+    }
+
+    /// The store; may block the first time (call it on a worker thread).
+    fn get(&self) -> Result<Arc<dyn SecretStore>, String> {
+        // Held while opening, so two workers never open the store twice; a poisoned lock
+        // holds at worst no result yet, which is then opened again.
+        let mut slot = self.opened.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            let opened = match &self.open {
+                Some(f) => f(),
+                None => Err("no secret store".to_string()),
+            };
+            *slot = Some(opened);
+        }
+        slot.clone().unwrap_or_else(|| Err("no secret store".to_string()))
     }
 }
 
