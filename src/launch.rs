@@ -263,16 +263,23 @@ fn accounts_window(restart: Arc<std::sync::atomic::AtomicBool>) -> Option<Accoun
     Some(AccountsWindow::with_store_opener(paths.config_file, open, tester).on_switch(Box::new(switch)))
 }
 
-/// The wizard opened over the demo when no account is configured yet (`None` otherwise,
-/// e.g. a config file that cannot be read: its error is already on stderr).
+/// The wizard opened over the demo when the console cannot run on an account: on its welcome
+/// page when none is configured yet, else on the list saying why. `None` when the config file
+/// cannot be read (its error is already on stderr).
 fn first_run_wizard(restart: Arc<std::sync::atomic::AtomicBool>) -> Option<AccountsWindow> {
     let paths = Paths::platform()?;
     let cfg = config::load_or_default(&paths.config_file).ok()?;
-    if cfg.default_account().is_some() {
-        return None;
-    }
     let w = accounts_window(restart)?;
-    Some(if cfg.accounts.is_empty() { w.first_run() } else { w })
+    Some(match cfg.default_account() {
+        None if cfg.accounts.is_empty() => w.first_run(),
+        None => w.open_with_error("Several accounts and none is the default: choose one with \"Make default\"."),
+        // `configured()` said why on stderr (e.g. no password in the keyring).
+        Some(a) => w.open_with_error(&format!(
+            "The account {} could not be started (the reason is in the log): edit it, e.g. type its password \
+             again, then switch to it.",
+            a.name
+        )),
+    })
 }
 
 /// Starts Lampboard again (same arguments, without `--demo`) in place of this process, so

@@ -120,6 +120,15 @@ impl AccountsWindow {
         self
     }
 
+    /// Opens the window now on the account list with `note` (an error) above it, e.g. why
+    /// the default account could not be started.
+    pub fn open_with_error(mut self, note: &str) -> AccountsWindow {
+        self.open = true;
+        self.page = Page::List;
+        self.note = Some((false, note.to_string()));
+        self
+    }
+
     /// Offers "Switch to this account now" after a save, calling `f`.
     pub fn on_switch(mut self, f: SwitchCallback) -> AccountsWindow {
         self.on_switch = Some(f);
