@@ -11,6 +11,7 @@ use crate::config::{self, Account, Config, ConfigError};
 use crate::secrets::{self, SecretError, SecretStore};
 use std::fmt;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// The passwords to store with an account; `None` leaves the stored one as it is.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -197,6 +198,47 @@ pub fn set_default(path: &Path, name: &str) -> Result<(), AccountError> {
     }
     config.default_account = Some(name.to_string());
     config::save(&config, path).map_err(AccountError::Config)
+}
+
+/// Where a secret store comes from: given, or opened once on first use (the OS keyring's
+/// D-Bus connection then happens on the worker that first needs it, not at start).
+#[derive(Clone)]
+pub struct SecretSource {
+    opened: Arc<Mutex<Option<StoreResult>>>,
+    open: Option<Arc<OpenStore>>,
+}
+
+/// A secret store, or why there is none.
+pub type StoreResult = Result<Arc<dyn SecretStore>, String>;
+
+/// Opens the secret store (e.g. the OS keyring).
+pub type OpenStore = dyn Fn() -> StoreResult + Send + Sync;
+
+impl SecretSource {
+    /// A store already opened (or why there is none).
+    pub fn ready(store: Result<Arc<dyn SecretStore>, String>) -> SecretSource {
+        SecretSource { opened: Arc::new(Mutex::new(Some(store))), open: None }
+    }
+
+    /// A store that `open` opens on the first [`SecretSource::get`].
+    pub fn lazy(open: impl Fn() -> Result<Arc<dyn SecretStore>, String> + Send + Sync + 'static) -> SecretSource {
+        SecretSource { opened: Arc::new(Mutex::new(None)), open: Some(Arc::new(open)) }
+    }
+
+    /// The store; may block the first time (call it on a worker thread).
+    pub fn get(&self) -> Result<Arc<dyn SecretStore>, String> {
+        // Held while opening, so two workers never open the store twice; a poisoned lock
+        // holds at worst no result yet, which is then opened again.
+        let mut slot = self.opened.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            let opened = match &self.open {
+                Some(f) => f(),
+                None => Err("no secret store".to_string()),
+            };
+            *slot = Some(opened);
+        }
+        slot.clone().unwrap_or_else(|| Err("no secret store".to_string()))
+    }
 }
 
 #[cfg(test)]

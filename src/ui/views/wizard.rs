@@ -7,7 +7,7 @@
 //! On the first run (no account configured) the window opens by itself over the demo with
 //! "Set up your account" and "Keep exploring the demo".
 
-use crate::accounts::{self, NewSecrets};
+use crate::accounts::{self, NewSecrets, SecretSource};
 use crate::config::{self, Account, Config, PbxProfile};
 use crate::secrets::SecretStore;
 use crate::sip::TransportKind;
@@ -287,44 +287,6 @@ impl AccountsWindow {
             Ok(()) => (true, format!("{name} is the default account.")),
             Err(e) => (false, format!("Not changed: {e}")),
         });
-    }
-}
-
-/// Where the wizard's secret store comes from: given, or opened once on first use.
-#[derive(Clone)]
-struct SecretSource {
-    opened: Arc<Mutex<Option<StoreResult>>>,
-    open: Option<Arc<OpenStore>>,
-}
-
-/// A secret store, or why there is none.
-type StoreResult = Result<Arc<dyn SecretStore>, String>;
-
-/// Opens the secret store (e.g. the OS keyring).
-type OpenStore = dyn Fn() -> StoreResult + Send + Sync;
-
-impl SecretSource {
-    fn ready(store: Result<Arc<dyn SecretStore>, String>) -> SecretSource {
-        SecretSource { opened: Arc::new(Mutex::new(Some(store))), open: None }
-    }
-
-    fn lazy(open: impl Fn() -> Result<Arc<dyn SecretStore>, String> + Send + Sync + 'static) -> SecretSource {
-        SecretSource { opened: Arc::new(Mutex::new(None)), open: Some(Arc::new(open)) }
-    }
-
-    /// The store; may block the first time (call it on a worker thread).
-    fn get(&self) -> Result<Arc<dyn SecretStore>, String> {
-        // Held while opening, so two workers never open the store twice; a poisoned lock
-        // holds at worst no result yet, which is then opened again.
-        let mut slot = self.opened.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            let opened = match &self.open {
-                Some(f) => f(),
-                None => Err("no secret store".to_string()),
-            };
-            *slot = Some(opened);
-        }
-        slot.clone().unwrap_or_else(|| Err("no secret store".to_string()))
     }
 }
 
