@@ -271,6 +271,12 @@ fn test_button_registers_against_kamailio_and_names_a_wrong_password() {
     let ok = wait_for(&mut h, "Test: ", Duration::from_secs(20));
     assert!(ok.starts_with("Test: Registered as sip:1001@127.0.0.1 (expires "), "{ok}\n{}", k.log());
     assert!(!path.exists(), "a test saves nothing");
+    // The test engine un-registers when it is done.
+    let until = Instant::now() + Duration::from_secs(10);
+    while k.has_binding("1001") {
+        assert!(Instant::now() < until, "binding left after the test:\n{}", k.ul_dump());
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // The wrong password: the failure reason is shown.
     h.get_by_label("Password").set_text_value_accesskit("not-the-password");
