@@ -10,6 +10,7 @@ use crate::desktop::external::{self, ExternalLink};
 use crate::desktop::single::Listener;
 use crate::engine;
 use crate::history::{HistoryDb, HistoryRecorder, unix_ms};
+use crate::ui::views::wizard::AccountsWindow;
 use crate::ui::{self, ChannelLink, EngineLink, KeyDef, KeyKind, LampboardApp};
 use eframe::egui;
 use std::sync::mpsc::Receiver;
@@ -44,6 +45,9 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
         let keys = office.keys();
         LampboardApp::new(wrap(ctx, Box::new(office)), keys, true)
     };
+    // Set by the wizard's "Switch to … now": the window closes and Lampboard starts again.
+    let restart = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let restart_cfg = restart.clone();
     let result = match (force_demo, configured()) {
         (false, Some((mut cfg, keys, account))) => ui::run_with(move |ctx| {
             let repaint = ctx.clone();
@@ -92,13 +96,16 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
                         app = app.with_history_db(db);
                     }
                     if let Some(paths) = Paths::platform() {
-                        app = app.with_settings_file(paths.config_file);
+                        app = app.with_settings_file(paths.config_file.clone()).with_wall_file(paths.config_file);
                     }
                     if let Some(path) = rules_path {
                         app = app.with_rules_file(path);
                     }
                     if let Some(policy) = policy {
                         app = app.on_rules_saved(Box::new(move |r| policy.set(r.clone())));
+                    }
+                    if let Some(w) = accounts_window(restart_cfg) {
+                        app = app.with_accounts(w);
                     }
                     app
                 }
@@ -108,8 +115,21 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
                 }
             }
         }),
-        _ => ui::run_with(move |ctx| demo(ctx, Box::new(wrap))),
+        // No account yet: the demo, with the account wizard open over it.
+        _ => {
+            let first = if force_demo { None } else { first_run_wizard(restart.clone()) };
+            ui::run_with(move |ctx| {
+                let app = demo(ctx, Box::new(wrap));
+                match first {
+                    Some(w) => app.with_accounts(w),
+                    None => app,
+                }
+            })
+        }
     };
+    if restart.load(std::sync::atomic::Ordering::SeqCst) && result.is_ok() {
+        return restart_process();
+    }
     match result {
         Ok(()) => 0,
         Err(e) => {
@@ -226,4 +246,76 @@ fn ucm_status_sync(
     let cfg =
         crate::pbx::ucm_api::UcmConfig::new(&crate::pbx::ucm_api::UcmConfig::url_for(&api.url), &api.user, &password);
     Some(crate::status_sync::StatusSync::spawn(cfg, account.extension.clone(), out, move || ctx.request_repaint()))
+}
+
+/// The "Accounts…" window over the platform config file, with the OS keyring for passwords
+/// and the real registration test; its "Switch to … now" sets `restart` and closes the window.
+fn accounts_window(restart: Arc<std::sync::atomic::AtomicBool>) -> Option<AccountsWindow> {
+    let paths = Paths::platform()?;
+    // The wizard never falls back to a session-only store: a password that would be lost at
+    // exit is an error the user must see (as with `lampboard account add`). The keyring is
+    // opened on the wizard's worker thread when first needed.
+    let open = || match crate::secrets::open_from_env() {
+        Ok(o) => match o.fallback {
+            None => Ok(o.store),
+            Some(e) => Err(e.to_string()),
+        },
+        Err(e) => Err(e.to_string()),
+    };
+    let tester = Arc::new(crate::ui::registration_test::EngineTester::default());
+    let switch = move |ctx: &egui::Context, _name: &str| {
+        restart.store(true, std::sync::atomic::Ordering::SeqCst);
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+    };
+    Some(AccountsWindow::with_store_opener(paths.config_file, open, tester).on_switch(Box::new(switch)))
+}
+
+/// The wizard opened over the demo when the console cannot run on an account: on its welcome
+/// page when none is configured yet, else on the list saying why. `None` when the config file
+/// cannot be read (its error is already on stderr).
+fn first_run_wizard(restart: Arc<std::sync::atomic::AtomicBool>) -> Option<AccountsWindow> {
+    let paths = Paths::platform()?;
+    let cfg = config::load_or_default(&paths.config_file).ok()?;
+    let w = accounts_window(restart)?;
+    Some(match cfg.default_account() {
+        None if cfg.accounts.is_empty() => w.first_run(),
+        None => w.open_with_error("Several accounts and none is the default: choose one with \"Make default\"."),
+        // `configured()` said why on stderr (e.g. no password in the keyring).
+        Some(a) => w.open_with_error(&format!(
+            "The account {} could not be started (the reason is in the log): edit it, e.g. type its password \
+             again, then switch to it.",
+            a.name
+        )),
+    })
+}
+
+/// Starts Lampboard again (same arguments, without `--demo`) in place of this process, so
+/// that it opens on the account just saved. Returns an exit code only when that fails.
+fn restart_process() -> i32 {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--demo").collect();
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("lampboard: cannot restart ({e}); start Lampboard again to use the new account");
+            return 1;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // `exec` only returns on failure.
+        let e = std::process::Command::new(&exe).args(&args).exec();
+        eprintln!("lampboard: cannot restart {} ({e}); start Lampboard again", exe.display());
+        1
+    }
+    #[cfg(not(unix))]
+    {
+        match std::process::Command::new(&exe).args(&args).spawn() {
+            Ok(_) => 0,
+            Err(e) => {
+                eprintln!("lampboard: cannot restart {} ({e}); start Lampboard again", exe.display());
+                1
+            }
+        }
+    }
 }

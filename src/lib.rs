@@ -3,6 +3,7 @@
 //! Layers (see `ARCHITECTURE.md`): the sans-IO core in [`sip`] and [`ua`], the tokio
 //! [`engine`] that drives it, the [`api`] between engine and clients (GUI, CLI).
 
+pub mod accounts;
 pub mod api;
 pub mod cli;
 pub mod config;

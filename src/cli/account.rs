@@ -97,10 +97,6 @@ pub fn load_config() -> Result<(Config, PathBuf), Failure> {
     Ok((config, path))
 }
 
-fn save_config(config: &Config, path: &std::path::Path) -> Result<(), Failure> {
-    config::save(config, path).map_err(|e| (EXIT_FAILURE, e.to_string()))
-}
-
 /// The secret store of this process (OS keyring, or the `LAMPBOARD_SECRET_STORE` test hook);
 /// `allow_session_only` accepts a memory fallback when no keyring service runs.
 pub fn secret_store(allow_session_only: bool) -> Result<std::sync::Arc<dyn SecretStore>, Failure> {
@@ -155,35 +151,28 @@ fn add(args: &AddArgs) -> Result<(), Failure> {
     if let (Some(url), Some(user)) = (&args.ucm_api_url, &args.ucm_api_user) {
         account.ucm_api = Some(UcmApi { url: url.clone(), user: user.clone() });
     }
-    let (mut config, path) = load_config()?;
-    let replaced = config.upsert_account(account);
-    if args.default || config.accounts.len() == 1 {
-        config.default_account = Some(args.name.clone());
-    }
-    // Check everything before a secret is stored.
-    config::to_toml(&config).map_err(|e| usage(e.to_string()))?;
+    let (config, path) = load_config()?;
+    // Check everything before a password is asked for or a secret is stored.
+    crate::accounts::with_account(config, account.clone(), args.default).map_err(|e| usage(e.to_string()))?;
     let password = if args.no_password { None } else { Some(read_password(&args.name)?) };
     let ucm_password = std::env::var("LAMPBOARD_UCM_API_PASSWORD").ok().filter(|p| !p.is_empty());
-    let mut store_name = None;
-    if password.is_some() || ucm_password.is_some() {
-        let store = secret_store(false)?;
-        let failed = |e: secrets::SecretError| (EXIT_FAILURE, format!("{e}; the account was not added"));
-        if let Some(p) = &password {
-            store.set(&secrets::sip_key(&args.name), p).map_err(failed)?;
+    let new = crate::accounts::NewSecrets { sip: password, ucm_api: ucm_password };
+    let store = if new.sip.is_some() || new.ucm_api.is_some() { Some(secret_store(false)?) } else { None };
+    let saved = crate::accounts::save_account(&path, store.as_deref(), account, &new, args.default).map_err(|e| {
+        let code = if e.is_usage() { EXIT_USAGE } else { EXIT_FAILURE };
+        match e {
+            crate::accounts::AccountError::Secret(s) => (code, format!("{s}; the account was not added")),
+            e => (code, e.to_string()),
         }
-        if let Some(p) = &ucm_password {
-            store.set(&secrets::ucm_api_key(&args.name), p).map_err(failed)?;
-        }
-        store_name = Some(store.describe());
-    }
-    save_config(&config, &path)?;
+    })?;
+    let store_name = store.map(|s| s.describe());
     print(&json!({
         "event": "account_added",
         "name": args.name,
-        "replaced": replaced,
-        "default": config.default_account.as_deref() == Some(args.name.as_str()),
-        "password_stored": password.is_some(),
-        "ucm_api_password_stored": ucm_password.is_some(),
+        "replaced": saved.replaced,
+        "default": saved.is_default,
+        "password_stored": saved.password_stored,
+        "ucm_api_password_stored": saved.ucm_api_password_stored,
         "secret_store": store_name,
         "config": path.display().to_string(),
     }));
@@ -267,20 +256,15 @@ fn list() -> Result<(), Failure> {
 }
 
 fn remove(name: &str) -> Result<(), Failure> {
-    let (mut config, path) = load_config()?;
-    if config.remove_account(name).is_none() {
-        return Err((EXIT_USAGE, format!("no account is called {name:?}")));
-    }
-    save_config(&config, &path)?;
-    // The account is gone from the config; a keyring that cannot be reached keeps a stale
-    // entry, which is said but is no reason to fail.
-    let deleted = match secret_store(false) {
-        Ok(store) => {
-            let sip = store.delete(&secrets::sip_key(name));
-            let _ = store.delete(&secrets::ucm_api_key(name));
-            sip.map_err(|e| e.to_string())
-        }
-        Err((_, e)) => Err(e),
+    let path = config_path()?;
+    // The account goes from the config even when the keyring cannot be reached: a stale
+    // entry is said, but is no reason to fail.
+    let store = secret_store(false);
+    let removed = crate::accounts::remove_account(&path, store.as_ref().ok().map(|s| s.as_ref()), name)
+        .map_err(account_failure)?;
+    let deleted = match (&store, removed.password_deleted) {
+        (Err((_, e)), _) => Err(e.clone()),
+        (Ok(_), d) => d,
     };
     if let Err(e) = &deleted {
         eprintln!("lampboard: the password of {name:?} could not be deleted from the keyring: {e}");
@@ -289,13 +273,14 @@ fn remove(name: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The exit code and message of a failed account change.
+fn account_failure(e: crate::accounts::AccountError) -> Failure {
+    (if e.is_usage() { EXIT_USAGE } else { EXIT_FAILURE }, e.to_string())
+}
+
 fn set_default(name: &str) -> Result<(), Failure> {
-    let (mut config, path) = load_config()?;
-    if config.account(name).is_none() {
-        return Err((EXIT_USAGE, format!("no account is called {name:?}")));
-    }
-    config.default_account = Some(name.to_string());
-    save_config(&config, &path)?;
+    let path = config_path()?;
+    crate::accounts::set_default(&path, name).map_err(account_failure)?;
     print(&json!({"event": "account_default", "name": name}));
     Ok(())
 }

@@ -157,6 +157,12 @@ impl LampboardApp {
         }
     }
 
+    /// Offers the account wizard / "Accounts…" window `w` (open at once for a first run).
+    pub fn with_accounts(mut self, w: views::wizard::AccountsWindow) -> Self {
+        self.view.accounts = views::wizard::AccountsSlot::new(w);
+        self
+    }
+
     /// The view model (for tests and the lead's wiring).
     pub fn state(&self) -> &ConsoleState {
         &self.state
@@ -290,6 +296,7 @@ impl LampboardApp {
         views::io::window_ui(ui.ctx(), &mut self.view, &mut self.io, &mut self.state, &mut out);
         views::help::window_ui(ui.ctx(), &mut self.view.help_open);
         self.io.autosave(&self.state);
+        views::wizard::accounts_ui(ui, &mut self.view.accounts);
         for c in out.drain(..) {
             self.history.record_command(&c);
             self.link.send(c);

@@ -7,8 +7,10 @@
 //! * [`views`]: wall, list, status bar, calls, key editor.
 //! * [`widgets`]: our icons and the key widget. [`theme`]: every colour and size.
 
+pub mod account_form;
 pub mod app;
 pub mod link;
+pub mod registration_test;
 pub mod state;
 pub mod theme;
 pub mod views;

@@ -13,6 +13,7 @@ pub mod settings;
 pub mod siplog;
 pub mod status;
 pub mod wall;
+pub mod wizard;
 
 use crate::api::Command;
 use crate::ui::state::KeyDef;
@@ -72,6 +73,8 @@ pub struct ViewState {
     pub focus_dial: bool,
     /// Move the keyboard focus to the current call's transfer field on the next frame (Ctrl+T).
     pub focus_transfer: bool,
+    /// The account wizard / "Accounts…" window (empty: not offered).
+    pub accounts: wizard::AccountsSlot,
 }
 
 impl Default for ViewState {
@@ -98,6 +101,7 @@ impl Default for ViewState {
             io_task: None,
             focus_dial: false,
             focus_transfer: false,
+            accounts: Default::default(),
         }
     }
 }
