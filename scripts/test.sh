@@ -15,10 +15,17 @@ cargo fmt --check
 echo "== cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "== cargo test"
-cargo test --quiet 2>&1 | tee /tmp/lampboard-test.log
+# Every test binary runs even when one fails, so the summary below covers the whole suite.
+status=0
+cargo test --quiet --no-fail-fast 2>&1 | tee /tmp/lampboard-test.log || status=$?
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
      END { printf "lampboard: %d passed, %d failed\n", p, f }' /tmp/lampboard-test.log
+if [ "$status" -ne 0 ]; then
+  grep -E "^(---- |test .* FAILED|failures:)" /tmp/lampboard-test.log | sort -u >&2 || true
+  echo "test.sh: tests failed" >&2
+  exit "$status"
+fi
 echo "== packaging"
 # The Debian package built from the debug binary, installed, checked and removed again
 # (needs root, as on CI); the Windows/macOS/Flatpak recipes as far as Linux allows.

@@ -134,6 +134,22 @@ fn the_item_registers_with_a_real_watcher_and_its_menu_sets_the_status() {
             .spawn()
             .expect("start status-notifier-watcher"),
     );
+    // The desktop's watcher is up before the item (the usual case at login; a watcher coming
+    // later is followed through NameOwnerChanged).
+    let t = Instant::now();
+    loop {
+        let out = Proc::new("gdbus")
+            .args(["call", "--address", &address, "--dest", "org.freedesktop.DBus", "--object-path"])
+            .args(["/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.NameHasOwner"])
+            .arg("org.kde.StatusNotifierWatcher")
+            .output()
+            .expect("run gdbus");
+        if String::from_utf8_lossy(&out.stdout).contains("true") {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "status-notifier-watcher did not come up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // The item connects to "the session bus": run the inner test in a child that has ours.
     let exe = std::env::current_exe().unwrap();
     let out = Proc::new(exe)
@@ -162,7 +178,7 @@ fn wait_for(what: &str, mut f: impl FnMut() -> Option<String>) -> String {
         if let Some(v) = f() {
             return v;
         }
-        assert!(t.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        assert!(t.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
