@@ -1,0 +1,281 @@
+//! The demo office as a real SIP service on loopback (issue 6, item 10): the real engine
+//! registers to it, watches the colleagues and sees their lamps change; a call to the echo
+//! extension returns the tone it sends; broken datagrams do not stop the service.
+
+use lampboard::api::{Command, Event};
+use lampboard::demo::office::ECHO_EXT;
+use lampboard::demo::service::{DemoService, ServiceConfig};
+use lampboard::engine::{self, EngineHandle};
+use lampboard::media::{ToneGenerator, WavWriter, dominant_frequency, goertzel, read_wav_file};
+use std::collections::{HashMap, HashSet};
+use std::net::UdpSocket;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn service(speed: f64) -> DemoService {
+    DemoService::start(ServiceConfig { speed, ..ServiceConfig::default() }).expect("the demo service starts")
+}
+
+/// Waits up to `within` for an event matching `want`; every event seen goes to `seen`.
+fn wait_for(h: &EngineHandle, within: Duration, seen: &mut Vec<Event>, want: impl Fn(&Event) -> bool) -> Event {
+    let end = Instant::now() + within;
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        match h.events.recv_timeout(left) {
+            Ok(e) => {
+                seen.push(e.clone());
+                if want(&e) {
+                    return e;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    let others: Vec<&Event> = seen.iter().filter(|e| !matches!(e, Event::Lamp(_))).collect();
+    panic!("no such event within {within:?}; seen besides lamps: {:#?}", &others[others.len().saturating_sub(20)..])
+}
+
+fn write_tone(path: &Path, freq: f64, secs: u32) {
+    let mut w = WavWriter::create(path, 8000).expect("wav");
+    let mut g = ToneGenerator::sine(freq, 8000, 8000);
+    w.write_samples(&g.next_frame(8000 * secs as usize)).expect("samples");
+    w.finish().expect("finish");
+}
+
+/// The recording holds the tone: dominant frequency within ±2 %, SNR ≥ 20 dB, over its middle.
+fn assert_tone(path: &Path, freq: f64) {
+    let wav = read_wav_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let n = wav.samples.len();
+    assert!(n as u32 > wav.sample_rate, "at least a second recorded ({n} samples)");
+    let mid = &wav.samples[n / 4..n * 3 / 4];
+    let f = dominant_frequency(mid, wav.sample_rate, 200.0..3400.0).expect("a tone");
+    assert!((f - freq).abs() <= freq * 0.02, "dominant {f} Hz, want {freq} Hz ±2 %");
+    let m = goertzel(mid, wav.sample_rate, freq);
+    assert!(m.snr_db >= 20.0, "SNR {} dB", m.snr_db);
+}
+
+#[test]
+fn the_engine_registers_sees_lamps_change_and_hears_its_echo() {
+    // Six times real time: the office's day moves quickly enough to see changes in seconds.
+    let svc = service(6.0);
+    let tmp = tempfile::tempdir().unwrap();
+    let (play, rec) = (tmp.path().join("tone.wav"), tmp.path().join("echo.wav"));
+    write_tone(&play, 1000.0, 20);
+    let mut cfg = svc.engine_config();
+    cfg.audio.play = Some(play);
+    cfg.audio.record = Some(rec.clone());
+    let h = engine::spawn(cfg, Arc::new(|| {})).expect("engine");
+    let mut seen = Vec::new();
+    wait_for(&h, Duration::from_secs(5), &mut seen, |e| matches!(e, Event::Registered { .. }));
+
+    // Watch every colleague of the wall, like the console does.
+    let exts: Vec<String> = svc.keys().iter().filter(|k| k.ext != ECHO_EXT).map(|k| k.ext.clone()).collect::<Vec<_>>();
+    assert_eq!(exts.len(), 48);
+    let events = vec!["presence".to_owned(), "dialog".to_owned()];
+    h.send(Command::Watch { targets: exts.clone(), events, list: None });
+    let mut states: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let end = Instant::now() + Duration::from_secs(8);
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        let Ok(e) = h.events.recv_timeout(left) else { break };
+        if let Event::Lamp(l) = &e
+            && l.fresh
+        {
+            let s = states.entry(l.ext.clone()).or_default();
+            let now = (l.status.clone(), l.line.clone());
+            if s.last() != Some(&now) {
+                s.push(now);
+            }
+        }
+        seen.push(e);
+    }
+    assert!(states.len() >= 40, "fresh lamps for most colleagues, got {}: {states:?}", states.len());
+    let changed: HashSet<&String> = states.iter().filter(|(_, v)| v.len() >= 2).map(|(k, _)| k).collect();
+    assert!(changed.len() >= 2, "live changes on the wall, got {changed:?} in {states:?}");
+    let lines: HashSet<&str> = states.values().flatten().map(|(_, l)| l.as_str()).collect();
+    let statuses: HashSet<&str> = states.values().flatten().map(|(s, _)| s.as_str()).collect();
+    assert!(statuses.len() >= 3, "several statuses on show: {statuses:?}");
+    assert!(lines.contains("idle"), "{lines:?}");
+
+    // The echo extension answers and sends our tone back.
+    h.send(Command::Dial { target: ECHO_EXT.into() });
+    let answered = wait_for(
+        &h,
+        Duration::from_secs(5),
+        &mut seen,
+        |e| matches!(e, Event::Call { state, .. } if state == "answered"),
+    );
+    let Event::Call { id, .. } = answered else { unreachable!() };
+    std::thread::sleep(Duration::from_secs(3));
+    h.send(Command::Hangup { call: id.clone() });
+    wait_for(&h, Duration::from_secs(5), &mut seen, |e| matches!(e, Event::Call { state, .. } if state == "ended"));
+    let media = wait_for(&h, Duration::from_secs(5), &mut seen, |e| matches!(e, Event::Media { .. }));
+    let Event::Media { rx_packets, tx_packets, malformed, .. } = media else { unreachable!() };
+    assert!(tx_packets >= 100 && rx_packets >= 100, "rx {rx_packets}, tx {tx_packets}");
+    assert_eq!(malformed, 0);
+    assert_tone(&rec, 1000.0);
+    h.send(Command::Shutdown);
+    wait_for(&h, Duration::from_secs(10), &mut seen, |e| matches!(e, Event::Stopped));
+}
+
+/// A raw SIP client on loopback.
+struct Raw {
+    sock: UdpSocket,
+    to: std::net::SocketAddr,
+    n: u32,
+}
+
+impl Raw {
+    fn new(to: std::net::SocketAddr) -> Raw {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+        Raw { sock, to, n: 0 }
+    }
+
+    fn port(&self) -> u16 {
+        self.sock.local_addr().unwrap().port()
+    }
+
+    fn send(&self, data: &[u8]) {
+        self.sock.send_to(data, self.to).unwrap();
+    }
+
+    /// A request with the mandatory headers and `extra` ones.
+    fn request(&mut self, method: &str, user: &str, extra: &str) -> String {
+        self.n += 1;
+        let p = self.port();
+        format!(
+            "{method} sip:{user}@demo.lampboard.invalid SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{p};branch=z9hG4bKraw{n}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:9999@demo.lampboard.invalid>;tag=raw{n}\r\n\
+             To: <sip:{user}@demo.lampboard.invalid>\r\nCall-ID: raw-{n}@test\r\nCSeq: {n} {method}\r\n\
+             Contact: <sip:9999@127.0.0.1:{p}>\r\n{extra}Content-Length: 0\r\n\r\n",
+            n = self.n
+        )
+    }
+
+    /// The next datagram as text (`None` after the read timeout).
+    fn recv(&self) -> Option<String> {
+        let mut buf = vec![0u8; 65_535];
+        let (n, _) = self.sock.recv_from(&mut buf).ok()?;
+        Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+    }
+
+    /// The next message whose first line starts with `start`, skipping others.
+    fn expect(&self, start: &str) -> String {
+        for _ in 0..10 {
+            let Some(m) = self.recv() else { break };
+            if m.starts_with(start) {
+                return m;
+            }
+        }
+        panic!("no {start:?} from the service")
+    }
+}
+
+#[test]
+fn malformed_datagrams_are_dropped_and_the_service_keeps_answering() {
+    let svc = service(1.0);
+    let mut raw = Raw::new(svc.addr());
+    let junk: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"\r\n\r\n".to_vec(),
+        b"hello world".to_vec(),
+        vec![0xff; 2000],
+        b"INVITE\r\n\r\n".to_vec(),
+        b"SIP/2.0 200 OK\r\nVia: nonsense\r\n\r\n".to_vec(),
+        b"OPTIONS sip:x SIP/2.0\r\nContent-Length: 99999\r\n\r\n".to_vec(),
+        vec![b'A'; 60_000],
+    ];
+    for j in &junk {
+        raw.send(j);
+    }
+    // A request readable enough to answer gets its 400.
+    let bad = raw.request("OPTIONS", "1001", "").replace("CSeq: 1 OPTIONS", "CSeq: x OPTIONS");
+    raw.send(bad.as_bytes());
+    raw.expect("SIP/2.0 400");
+    // …and the service still works.
+    let opt = raw.request("OPTIONS", "1001", "");
+    raw.send(opt.as_bytes());
+    let ok = raw.expect("SIP/2.0 200");
+    assert!(ok.contains("Allow:") && ok.contains("SUBSCRIBE"), "{ok}");
+    let foo = raw.request("FOO", "1001", "");
+    raw.send(foo.as_bytes());
+    raw.expect("SIP/2.0 501");
+    let msg = raw.request("MESSAGE", "1001", "");
+    raw.send(msg.as_bytes());
+    raw.expect("SIP/2.0 405");
+    let bad_event = raw.request("SUBSCRIBE", "1001", "Event: conference\r\n");
+    raw.send(bad_event.as_bytes());
+    raw.expect("SIP/2.0 489");
+    let nobody = raw.request("SUBSCRIBE", "4711", "Event: presence\r\n");
+    raw.send(nobody.as_bytes());
+    raw.expect("SIP/2.0 404");
+    let unauth = raw.request("REGISTER", "1000", "Expires: 600\r\n");
+    raw.send(unauth.as_bytes());
+    let challenge = raw.expect("SIP/2.0 401");
+    assert!(challenge.contains("WWW-Authenticate: Digest"), "{challenge}");
+}
+
+#[test]
+fn subscribe_notifies_at_once_and_terminates_on_unsubscribe() {
+    let svc = service(1.0);
+    let mut raw = Raw::new(svc.addr());
+    let sub =
+        raw.request("SUBSCRIBE", "1001", "Event: dialog\r\nAccept: application/dialog-info+xml\r\nExpires: 600\r\n");
+    raw.send(sub.as_bytes());
+    let mut ok = None;
+    let mut notify = None;
+    for _ in 0..4 {
+        match raw.recv() {
+            Some(m) if m.starts_with("SIP/2.0 200") => ok = Some(m),
+            Some(m) if m.starts_with("NOTIFY ") => {
+                notify = Some(m);
+                if ok.is_some() {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let ok = ok.expect("200 to SUBSCRIBE");
+    assert!(ok.contains("Expires: 600"), "{ok}");
+    let notify = notify.expect("an immediate NOTIFY");
+    assert!(notify.contains("Subscription-State: active"), "{notify}");
+    assert!(notify.contains("<dialog-info") && notify.contains("entity=\"sip:1001@demo.lampboard.invalid\""));
+    // Answer the NOTIFY, then unsubscribe inside the dialog.
+    let header = |m: &str, name: &str| {
+        m.lines()
+            .find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+            .map(|l| l.split_once(':').unwrap().1.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let answer = format!(
+        "SIP/2.0 200 OK\r\nVia: {}\r\nFrom: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {}\r\nContent-Length: 0\r\n\r\n",
+        header(&notify, "Via"),
+        header(&notify, "From"),
+        header(&notify, "To"),
+        header(&notify, "Call-ID"),
+        header(&notify, "CSeq")
+    );
+    raw.send(answer.as_bytes());
+    let to_with_tag = header(&ok, "To");
+    raw.n += 1;
+    let p = raw.port();
+    let unsub = format!(
+        "SUBSCRIBE sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{p};branch=z9hG4bKunsub\r\n\
+         From: <sip:9999@demo.lampboard.invalid>;tag=raw1\r\nTo: {to_with_tag}\r\nCall-ID: raw-1@test\r\n\
+         CSeq: 9 SUBSCRIBE\r\nContact: <sip:9999@127.0.0.1:{p}>\r\nEvent: dialog\r\nExpires: 0\r\nContent-Length: 0\r\n\r\n"
+    );
+    raw.send(unsub.as_bytes());
+    let mut terminated = false;
+    for _ in 0..4 {
+        match raw.recv() {
+            Some(m) if m.starts_with("NOTIFY ") => {
+                terminated = m.contains("Subscription-State: terminated");
+                break;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    assert!(terminated, "a terminated NOTIFY after Expires: 0");
+}
