@@ -279,3 +279,109 @@ fn subscribe_notifies_at_once_and_terminates_on_unsubscribe() {
     }
     assert!(terminated, "a terminated NOTIFY after Expires: 0");
 }
+
+/// Collects lamp events (the last one of each colleague) until `until` says stop or `within`
+/// passes; other events go to `seen`.
+fn lamps_until(
+    h: &EngineHandle,
+    within: Duration,
+    lamps: &mut HashMap<String, lampboard::api::LampEvent>,
+    seen: &mut Vec<Event>,
+    until: impl Fn(&HashMap<String, lampboard::api::LampEvent>) -> bool,
+) -> bool {
+    let end = Instant::now() + within;
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        let Ok(e) = h.events.recv_timeout(left) else { break };
+        match e {
+            Event::Lamp(l) => {
+                lamps.insert(l.ext.clone(), l);
+                if until(lamps) {
+                    return true;
+                }
+            }
+            other => seen.push(other),
+        }
+    }
+    false
+}
+
+fn watch_all(svc: &DemoService, h: &EngineHandle) -> Vec<String> {
+    let exts: Vec<String> = svc.keys().iter().filter(|k| k.ext != ECHO_EXT).map(|k| k.ext.clone()).collect();
+    h.send(Command::Watch { targets: exts.clone(), events: vec!["presence".into(), "dialog".into()], list: None });
+    exts
+}
+
+#[test]
+fn calling_a_colleague_rings_their_lamp_then_shows_them_busy_with_us() {
+    // The office almost stands still: only our call changes the lamp.
+    let svc = service(0.01);
+    let h = engine::spawn(svc.engine_config(), Arc::new(|| {})).expect("engine");
+    let mut seen = Vec::new();
+    wait_for(&h, Duration::from_secs(5), &mut seen, |e| matches!(e, Event::Registered { .. }));
+    let exts = watch_all(&svc, &h);
+    let mut lamps = HashMap::new();
+    let n = exts.len();
+    lamps_until(&h, Duration::from_secs(5), &mut lamps, &mut seen, |l| l.values().filter(|l| l.fresh).count() >= n - 4);
+    let pick = |status: &str| {
+        let mut v: Vec<&lampboard::api::LampEvent> =
+            lamps.values().filter(|l| l.fresh && l.status == status && l.line == "idle").collect();
+        v.sort_by(|a, b| a.ext.cmp(&b.ext));
+        v.first().map(|l| l.ext.clone())
+    };
+    let free = pick("available").expect("an available colleague");
+    let dnd = pick("dnd").expect("a colleague on DND");
+
+    h.send(Command::Dial { target: dnd.clone() });
+    let refused =
+        wait_for(&h, Duration::from_secs(5), &mut seen, |e| matches!(e, Event::Call { state, .. } if state == "ended"));
+    assert!(matches!(&refused, Event::Call { code: Some(486), .. }), "{refused:?}");
+
+    h.send(Command::Dial { target: free.clone() });
+    let is = |line: &'static str, who: &'static str| {
+        let free = free.clone();
+        move |l: &HashMap<String, lampboard::api::LampEvent>| {
+            l.get(&free).is_some_and(|l| {
+                l.line == line && l.caller.as_deref().or(l.peer.as_deref()).is_some_and(|p| p.contains(who))
+            })
+        }
+    };
+    assert!(lamps_until(&h, Duration::from_secs(5), &mut lamps, &mut seen, is("ringing", "1000")), "{lamps:?}");
+    assert!(lamps_until(&h, Duration::from_secs(6), &mut lamps, &mut seen, is("busy", "1000")), "{lamps:?}");
+    let call = seen.iter().rev().find_map(|e| match e {
+        Event::Call { id, state, .. } if state == "calling" => Some(id.clone()),
+        _ => None,
+    });
+    let id = call.expect("the call's id");
+    h.send(Command::Hangup { call: id });
+    let idle = lamps_until(&h, Duration::from_secs(5), &mut lamps, &mut seen, |l| {
+        l.get(&free).is_some_and(|l| l.line == "idle")
+    });
+    assert!(idle, "the lamp is idle again after the call: {:?}", lamps.get(&free));
+    h.send(Command::Shutdown);
+    wait_for(&h, Duration::from_secs(10), &mut seen, |e| matches!(e, Event::Stopped));
+}
+
+#[test]
+fn a_ringing_colleague_can_be_picked_up() {
+    let svc = service(4.0);
+    let h = engine::spawn(svc.engine_config(), Arc::new(|| {})).expect("engine");
+    let mut seen = Vec::new();
+    wait_for(&h, Duration::from_secs(5), &mut seen, |e| matches!(e, Event::Registered { .. }));
+    watch_all(&svc, &h);
+    let mut lamps = HashMap::new();
+    let ringing = |l: &HashMap<String, lampboard::api::LampEvent>| l.values().any(|l| l.line == "ringing");
+    assert!(lamps_until(&h, Duration::from_secs(15), &mut lamps, &mut seen, ringing), "no colleague rang");
+    let ext = lamps.values().find(|l| l.line == "ringing").map(|l| l.ext.clone()).unwrap();
+    h.send(Command::Pickup { ext: ext.clone() });
+    // The colleague's lamp stops ringing (the call was taken) and our call is answered.
+    let done = |l: &HashMap<String, lampboard::api::LampEvent>| l.get(&ext).is_some_and(|l| l.line != "ringing");
+    assert!(lamps_until(&h, Duration::from_secs(3), &mut lamps, &mut seen, done), "{:?}", lamps.get(&ext));
+    let is_end = |e: &Event| matches!(e, Event::Call { state, .. } if state == "answered" || state == "ended");
+    let answered = match seen.iter().find(|e| is_end(e)) {
+        Some(e) => e.clone(),
+        None => wait_for(&h, Duration::from_secs(5), &mut seen, is_end),
+    };
+    assert!(matches!(&answered, Event::Call { state, .. } if state == "answered"), "{answered:?}");
+    h.send(Command::Shutdown);
+    wait_for(&h, Duration::from_secs(10), &mut seen, |e| matches!(e, Event::Stopped));
+}

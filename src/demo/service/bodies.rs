@@ -18,10 +18,21 @@ pub struct DialogIds {
 }
 
 /// The PIDF document of `entity` with `status` and `note`; `None` for an unknown status
-/// (the NOTIFY then carries no body: "nothing known").
+/// (the NOTIFY then carries no body: "nothing known"). An offline line gets the closed
+/// tuple a PBX sends for a phone that is not registered.
 pub fn presence_body(entity: &str, status: &UserStatus, note: Option<&str>, line: &LineState) -> Option<String> {
     if *status == UserStatus::Unknown {
         return None;
+    }
+    if *line == LineState::Offline {
+        // The phone is gone: what a registrar's presence says then (a closed tuple and the
+        // "Unavailable" note, Asterisk's wording), read by watchers as an offline line.
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        out.push_str("<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" entity=\"");
+        escape_into(&mut out, entity);
+        out.push_str("\">\n <tuple id=\"phone\">\n  <status><basic>closed</basic></status>\n");
+        out.push_str("  <note>Unavailable</note>\n </tuple>\n</presence>\n");
+        return Some(out);
     }
     let on_the_phone = matches!(line, LineState::Busy { .. } | LineState::Held);
     Some(build_pidf(entity, status, note, on_the_phone))
@@ -165,6 +176,15 @@ mod tests {
             assert_eq!(view.status, s);
         }
         assert!(presence_body(e, &UserStatus::Unknown, None, &LineState::Idle).is_none());
+    }
+
+    #[test]
+    fn unavailable_reads_as_offline() {
+        let e = "sip:1001@demo.invalid";
+        let body = presence_body(e, &UserStatus::Unavailable, None, &LineState::Offline).unwrap();
+        let view = interpret(&parse_presence(body.as_bytes()).unwrap(), &StatusMap::default());
+        assert_eq!(view.status, UserStatus::Unavailable);
+        assert_eq!(view.line, Some(LineState::Offline), "{body}");
     }
 
     #[test]

@@ -405,7 +405,7 @@ impl ServiceCore {
     }
 
     /// Transaction events (NOTIFY answers) and the datagrams to send.
-    fn drain_transactions(&mut self, _now: Instant) {
+    pub(super) fn drain_transactions(&mut self, _now: Instant) {
         while let Some(ev) = self.txl.poll_event() {
             let TxEvent::Client { request, event, .. } = ev else { continue };
             if request.method != Method::NOTIFY {

@@ -99,6 +99,11 @@ impl ServiceCore {
 
     /// The driver opened the echo socket of `call` at `rtp`: answer with SDP.
     pub fn media_opened(&mut self, now: Instant, call: &str, rtp: std::net::SocketAddr) {
+        self.answer_call(now, call, rtp);
+        self.drain_transactions(now);
+    }
+
+    fn answer_call(&mut self, now: Instant, call: &str, rtp: std::net::SocketAddr) {
         let Some(pos) = self.calls.iter().position(|c| c.id == call && c.phase == Phase::Opening) else {
             // The call ended meanwhile.
             self.media.push_back(MediaRequest::Close { call: call.to_owned() });
@@ -143,6 +148,7 @@ impl ServiceCore {
             self.respond(now, &key, r);
             self.end_call(now, pos, false);
         }
+        self.drain_transactions(now);
     }
 
     pub(super) fn on_ack(&mut self, req: &Request) {

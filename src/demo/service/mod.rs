@@ -23,6 +23,8 @@ mod invite;
 pub mod notifier;
 pub mod registrar;
 pub mod runtime;
+#[cfg(test)]
+mod tests;
 
 pub use self::core::{MediaRequest, ServiceConfig, ServiceCore};
 
