@@ -385,3 +385,36 @@ fn a_ringing_colleague_can_be_picked_up() {
     h.send(Command::Shutdown);
     wait_for(&h, Duration::from_secs(10), &mut seen, |e| matches!(e, Event::Stopped));
 }
+
+#[test]
+fn an_outside_caller_rings_the_console_and_hears_the_echo() {
+    // At six times real time the office's first caller for us comes after about a second.
+    let svc = service(6.0);
+    let tmp = tempfile::tempdir().unwrap();
+    let (play, rec) = (tmp.path().join("tone.wav"), tmp.path().join("heard.wav"));
+    write_tone(&play, 800.0, 20);
+    let mut cfg = svc.engine_config();
+    cfg.audio.play = Some(play);
+    cfg.audio.record = Some(rec.clone());
+    let h = engine::spawn(cfg, Arc::new(|| {})).expect("engine");
+    let mut seen = Vec::new();
+    let ringing = wait_for(
+        &h,
+        Duration::from_secs(8),
+        &mut seen,
+        |e| matches!(e, Event::Call { direction, state, .. } if direction == "in" && state == "ringing"),
+    );
+    let Event::Call { id, remote, .. } = ringing else { unreachable!() };
+    assert!(!remote.is_empty() && !remote.contains("1000"), "the caller is named: {remote}");
+    h.send(Command::Answer { call: id.clone() });
+    wait_for(&h, Duration::from_secs(5), &mut seen, |e| matches!(e, Event::Call { state, .. } if state == "answered"));
+    std::thread::sleep(Duration::from_secs(3));
+    h.send(Command::Hangup { call: id });
+    wait_for(&h, Duration::from_secs(5), &mut seen, |e| matches!(e, Event::Call { state, .. } if state == "ended"));
+    let media = wait_for(&h, Duration::from_secs(5), &mut seen, |e| matches!(e, Event::Media { .. }));
+    let Event::Media { rx_packets, .. } = media else { unreachable!() };
+    assert!(rx_packets >= 100, "rx {rx_packets}");
+    assert_tone(&rec, 800.0);
+    h.send(Command::Shutdown);
+    wait_for(&h, Duration::from_secs(10), &mut seen, |e| matches!(e, Event::Stopped));
+}

@@ -7,6 +7,7 @@
 use super::bodies::{DialogIds, dialog_body, presence_body};
 use super::calls::Call;
 use super::notifier::{Notifier, SubKey, SubscribeOutcome};
+use super::outside::OutCall;
 use super::registrar::Registrar;
 use crate::api::Event;
 use crate::demo::office::{DOMAIN, DemoOffice, OWN_EXT};
@@ -91,6 +92,8 @@ pub struct ServiceCore {
     pub(super) overrides: HashMap<usize, LineState>,
     pub(super) ring_ids: HashMap<usize, DialogIds>,
     pub(super) calls: Vec<Call>,
+    /// Outside callers ringing the console (at most one at a time).
+    pub(super) outgoing: Vec<OutCall>,
     pub(super) transmits: VecDeque<Transmit>,
     pub(super) media: VecDeque<MediaRequest>,
 }
@@ -116,6 +119,7 @@ impl ServiceCore {
             overrides: HashMap::new(),
             ring_ids: HashMap::new(),
             calls: Vec::new(),
+            outgoing: Vec::new(),
             transmits: VecDeque::new(),
             media: VecDeque::new(),
         }
@@ -136,9 +140,14 @@ impl ServiceCore {
         self.notifier.len()
     }
 
-    /// Number of calls in progress.
+    /// Number of calls in progress (to the service and from outside callers).
     pub fn calls(&self) -> usize {
-        self.calls.len()
+        self.calls.len() + self.outgoing.len()
+    }
+
+    /// Where requests to the console go, and its contact, while it is registered.
+    pub(super) fn registrar_binding(&self, now: Instant) -> Option<(Destination, String)> {
+        self.registrar.binding(now).map(|b| (b.source, b.contact.clone()))
     }
 
     /// A datagram from `from`. Keep-alives are ignored; a message that does not parse is
@@ -180,6 +189,7 @@ impl ServiceCore {
             self.changed_ext(now, &ext);
         }
         self.call_timers(now);
+        self.outside_timers(now);
         self.drain_transactions(now);
     }
 
@@ -196,10 +206,8 @@ impl ServiceCore {
     /// When [`ServiceCore::handle_timeout`] must run next.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         let office = self.start + self.office.poll_timeout().div_f64(self.cfg.speed);
-        [self.txl.poll_timeout(), self.notifier.poll_timeout(), self.calls_timeout(), Some(office)]
-            .into_iter()
-            .flatten()
-            .min()
+        let calls = [self.calls_timeout(), self.outside_timeout()];
+        [self.txl.poll_timeout(), self.notifier.poll_timeout(), Some(office)].into_iter().chain(calls).flatten().min()
     }
 
     fn office_time(&self, now: Instant) -> Duration {
@@ -383,20 +391,31 @@ impl ServiceCore {
         }
     }
 
-    /// Turns the office's lamp events into NOTIFYs (its other events concern its own
-    /// simulated console and are dropped).
+    /// Turns the office's lamp events into NOTIFYs and its calls for the console into
+    /// outside callers (its other events concern its own simulated console and are dropped).
     pub(super) fn drain_office(&mut self, now: Instant) {
         let mut changed = Vec::new();
+        let mut callers = Vec::new();
         while let Some(e) = self.office.poll_event() {
-            if let Event::Lamp(l) = e
-                && let Some(i) = self.colleague(&l.ext)
-                && !changed.contains(&i)
-            {
-                changed.push(i);
+            match e {
+                Event::Lamp(l) => {
+                    if let Some(i) = self.colleague(&l.ext)
+                        && !changed.contains(&i)
+                    {
+                        changed.push(i);
+                    }
+                }
+                Event::Call { direction, state, remote, .. } if direction == "in" && state == "ringing" => {
+                    callers.push(remote)
+                }
+                _ => {}
             }
         }
         for i in changed {
             self.changed(now, i);
+        }
+        for remote in callers {
+            self.outside_call(now, &remote);
         }
     }
 
@@ -405,9 +424,19 @@ impl ServiceCore {
     }
 
     /// Transaction events (NOTIFY answers) and the datagrams to send.
-    pub(super) fn drain_transactions(&mut self, _now: Instant) {
+    pub(super) fn drain_transactions(&mut self, now: Instant) {
+        // Bounded: answering an event queues requests, never further events of its own.
+        let mut invites = Vec::new();
         while let Some(ev) = self.txl.poll_event() {
             let TxEvent::Client { request, event, .. } = ev else { continue };
+            if request.method == Method::INVITE {
+                let resp = match event {
+                    ClientEvent::Response(r) => Some(r),
+                    ClientEvent::Timeout | ClientEvent::TransportError => None,
+                };
+                invites.push((request.call_id().to_owned(), resp));
+                continue;
+            }
             if request.method != Method::NOTIFY {
                 continue;
             }
@@ -422,6 +451,9 @@ impl ServiceCore {
                     self.notifier.remove(key);
                 }
             }
+        }
+        for (call_id, resp) in invites {
+            self.outside_response(now, &call_id, resp.as_ref());
         }
         while let Some(t) = self.txl.poll_transmit() {
             self.transmits.push_back(t);

@@ -99,7 +99,9 @@ impl ServiceCore {
 
     /// The driver opened the echo socket of `call` at `rtp`: answer with SDP.
     pub fn media_opened(&mut self, now: Instant, call: &str, rtp: std::net::SocketAddr) {
-        self.answer_call(now, call, rtp);
+        if !self.outside_media_opened(now, call, rtp) {
+            self.answer_call(now, call, rtp);
+        }
         self.drain_transactions(now);
     }
 
@@ -142,6 +144,7 @@ impl ServiceCore {
 
     /// The driver could not open an RTP socket for `call`.
     pub fn media_failed(&mut self, now: Instant, call: &str) {
+        self.outside_bye(call);
         if let Some(pos) = self.calls.iter().position(|c| c.id == call) {
             let r = self.calls[pos].response(500, "No Media Socket", "");
             let key = self.calls[pos].key.clone();
@@ -162,6 +165,9 @@ impl ServiceCore {
             Some(pos) => {
                 self.respond(now, key, Response::to_request(req, 200, "OK", None));
                 self.end_call(now, pos, false);
+            }
+            None if self.outside_bye(req.call_id()) => {
+                self.respond(now, key, Response::to_request(req, 200, "OK", None))
             }
             None => self.respond(now, key, Response::to_request(req, 481, "Call/Transaction Does Not Exist", None)),
         }

@@ -8,7 +8,8 @@
 //! * [`notifier`]: SUBSCRIBE (`presence`, `dialog`) and PUBLISH; [`bodies`]: PIDF and
 //!   dialog-info for a colleague.
 //! * [`calls`] + `invite.rs`: the echo extension [`crate::demo::office::ECHO_EXT`], calls to
-//!   colleagues (ring, answer or busy, hang up), directed pickup.
+//!   colleagues (ring, answer or busy, hang up), directed pickup; [`outside`]: outside
+//!   callers who ring the console now and then.
 //! * [`echo`]: the RTP reflector; [`runtime`]: the tokio driver on its own thread.
 //!
 //! [`DemoService::start`] binds `127.0.0.1:0` and returns at once; dropping the handle stops
@@ -21,6 +22,7 @@ pub mod core;
 pub mod echo;
 mod invite;
 pub mod notifier;
+pub mod outside;
 pub mod registrar;
 pub mod runtime;
 #[cfg(test)]

@@ -216,3 +216,69 @@ fn cancel_ends_a_ringing_call_with_487() {
     assert!(out.iter().any(|m| m.starts_with("SIP/2.0 487")), "{out:?}");
     assert_eq!(bed.core.calls(), 0);
 }
+
+/// REGISTERs the console (answering the digest challenge).
+fn register(bed: &mut Bed) {
+    let reg = bed.request("REGISTER", "1000", "Expires: 600\r\n", "");
+    bed.send(&reg);
+    let challenge = bed.sent().remove(0);
+    let nonce = header(&challenge, "WWW-Authenticate")
+        .and_then(|v| v.split("nonce=\"").nth(1))
+        .and_then(|v| v.split('"').next())
+        .expect("a nonce")
+        .to_owned();
+    let uri = "sip:1000@demo.lampboard.invalid";
+    let response = crate::sip::auth::digest_response(&crate::sip::auth::DigestInput {
+        algorithm: crate::sip::auth::DigestAlgorithm::Md5,
+        username: "1000",
+        realm: "demo.lampboard.invalid",
+        password: "demo",
+        method: "REGISTER",
+        uri,
+        nonce: &nonce,
+        qop: Some("auth"),
+        cnonce: "cn",
+        nc: 1,
+        body: b"",
+    });
+    let auth = format!(
+        "Authorization: Digest username=\"1000\", realm=\"demo.lampboard.invalid\", nonce=\"{nonce}\", \
+         uri=\"{uri}\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"cn\"\r\nExpires: 600\r\n"
+    );
+    let reg = bed.request("REGISTER", "1000", &auth, "");
+    bed.send(&reg);
+    let ok = bed.sent().remove(0);
+    assert!(ok.starts_with("SIP/2.0 200") && ok.contains("expires=600"), "{ok}");
+    assert_eq!(bed.core.registered_contact(bed.now).as_deref(), Some("sip:1000@127.0.0.1:5062"));
+}
+
+#[test]
+fn an_outside_caller_rings_the_console_then_gives_up_with_cancel() {
+    let mut bed = Bed::new(1.0);
+    register(&mut bed);
+    // The office's first caller for the console comes after six seconds.
+    bed.advance(Duration::from_secs(7));
+    let Some(MediaRequest::Open { call }) = bed.core.poll_media() else { panic!("no outside caller") };
+    bed.core.media_opened(bed.now, &call, "127.0.0.1:4200".parse().unwrap());
+    let out = bed.sent();
+    let invite = out.iter().find(|m| m.starts_with("INVITE sip:1000@127.0.0.1:5062 ")).expect("INVITE to the contact");
+    assert!(body(invite).contains("m=audio 4200 RTP/AVP"), "{invite}");
+    let ringing = format!(
+        "SIP/2.0 180 Ringing\r\nVia: {}\r\nFrom: {}\r\nTo: {};tag=console\r\nCall-ID: {}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+        header(invite, "Via").unwrap(),
+        header(invite, "From").unwrap(),
+        header(invite, "To").unwrap(),
+        header(invite, "Call-ID").unwrap()
+    );
+    bed.send(&ringing);
+    bed.advance(super::outside::GIVE_UP);
+    let out = bed.sent();
+    let cancel = out.iter().find(|m| m.starts_with("CANCEL ")).expect("the caller gives up");
+    assert_eq!(header(cancel, "Via"), header(invite, "Via"), "CANCEL matches the INVITE's transaction");
+    let terminated = ringing.replace("180 Ringing", "487 Request Terminated");
+    bed.send(&terminated);
+    let acks: Vec<String> = bed.sent().into_iter().filter(|m| m.starts_with("ACK ")).collect();
+    assert_eq!(acks.len(), 1, "the 487 is acknowledged");
+    assert_eq!(bed.core.calls(), 0);
+    assert_eq!(bed.core.poll_media(), Some(MediaRequest::Close { call }));
+}
