@@ -264,6 +264,11 @@ impl ServiceCore {
         } else if m == Method::SUBSCRIBE {
             self.on_subscribe(now, &key, &req, source, &to_tag);
         } else if m == Method::PUBLISH {
+            if crate::sip::addr::uri_user(&req.uri) != Some(self.cfg.user.as_str()) {
+                // Only the console publishes here (and the store stays bounded).
+                let r = Response::to_request(&req, 403, "Forbidden", Some(&to_tag));
+                return self.respond(now, &key, r);
+            }
             let etag = self.token(12);
             let (resp, changed) = self.notifier.publish(now, &req, &etag, &to_tag);
             self.respond(now, &key, resp);

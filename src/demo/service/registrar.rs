@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 pub const MAX_EXPIRES: u32 = 3600;
 /// Shortest binding it accepts (shorter asks get 423 Interval Too Brief).
 pub const MIN_EXPIRES: u32 = 60;
+/// Contacts bound at most.
+pub const MAX_BINDINGS: usize = 16;
 /// Nonces remembered at most (oldest forgotten first).
 const MAX_NONCES: usize = 64;
 
@@ -76,6 +78,7 @@ impl Registrar {
         }
         let header_expires = req.header(&Name::EXPIRES).and_then(|v| v.trim().parse::<u32>().ok());
         let contacts = req.headers.get_raw(&Name::CONTACT).map(|v| v.as_str().trim().to_owned()).collect::<Vec<_>>();
+        self.bindings.retain(|_, b| b.expires_at > now);
         for value in &contacts {
             if value == "*" {
                 if header_expires == Some(0) {
@@ -98,12 +101,14 @@ impl Registrar {
                     r.headers.insert(Name::MIN_EXPIRES, MIN_EXPIRES.to_string());
                     return r;
                 }
+                if self.bindings.len() >= MAX_BINDINGS && !self.bindings.contains_key(&c.uri) {
+                    return Response::to_request(req, 403, "Too Many Contacts", Some(to_tag));
+                }
                 let granted = asked.min(MAX_EXPIRES);
                 let expires_at = now + Duration::from_secs(u64::from(granted));
                 self.bindings.insert(c.uri.clone(), Binding { contact: c.uri.clone(), source, expires_at });
             }
         }
-        self.bindings.retain(|_, b| b.expires_at > now);
         let mut r = Response::to_request(req, 200, "OK", Some(to_tag));
         for b in self.bindings.values() {
             let left = b.expires_at.saturating_duration_since(now).as_secs();

@@ -282,3 +282,51 @@ fn an_outside_caller_rings_the_console_then_gives_up_with_cancel() {
     assert_eq!(bed.core.calls(), 0);
     assert_eq!(bed.core.poll_media(), Some(MediaRequest::Close { call }));
 }
+
+#[test]
+fn an_echo_call_is_answered_held_and_hung_up() {
+    let mut bed = Bed::new(0.01);
+    let offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 0\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n";
+    let invite = bed.request("INVITE", "600", "Content-Type: application/sdp\r\n", offer);
+    bed.send(&invite);
+    assert!(bed.sent().iter().any(|m| m.starts_with("SIP/2.0 100")));
+    let Some(MediaRequest::Open { call }) = bed.core.poll_media() else { panic!("no echo socket asked for") };
+    bed.core.media_opened(bed.now, &call, "127.0.0.1:4300".parse().unwrap());
+    let ok = bed.sent().into_iter().find(|m| m.starts_with("SIP/2.0 200")).expect("200 OK");
+    assert!(body(&ok).contains("m=audio 4300 RTP/AVP 8"), "the first offered codec: {ok}");
+    let to = header(&ok, "To").unwrap().to_owned();
+    let ack = format!(
+        "ACK sip:600@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {US};branch=z9hG4bKack\r\nFrom: {}\r\nTo: {to}\r\n\
+         Call-ID: {call}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
+        header(&invite, "From").unwrap()
+    );
+    bed.send(&ack);
+    bed.advance(Duration::from_secs(2));
+    assert!(!bed.sent().iter().any(|m| m.starts_with("SIP/2.0 200")), "no 2xx resent after the ACK");
+    // Hold: a re-INVITE with sendonly is answered recvonly.
+    let held = offer.to_owned() + "a=sendonly\r\n";
+    let reinvite = format!(
+        "INVITE sip:600@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {US};branch=z9hG4bKre\r\nFrom: {}\r\nTo: {to}\r\n\
+         Call-ID: {call}\r\nCSeq: 2 INVITE\r\nContact: <sip:1000@{US}>\r\nContent-Type: application/sdp\r\n\
+         Content-Length: {}\r\n\r\n{held}",
+        header(&invite, "From").unwrap(),
+        held.len()
+    );
+    bed.send(&reinvite);
+    let ok = bed.sent().into_iter().find(|m| m.starts_with("SIP/2.0 200")).expect("200 to the re-INVITE");
+    assert!(body(&ok).contains("a=recvonly"), "{ok}");
+    let bye = reinvite
+        .split("\r\n\r\n")
+        .next()
+        .unwrap()
+        .replacen("INVITE sip:", "BYE sip:", 1)
+        .replace("CSeq: 2 INVITE", "CSeq: 3 BYE")
+        .replace("branch=z9hG4bKre", "branch=z9hG4bKbye")
+        .replace("Content-Type: application/sdp\r\n", "")
+        .replace(&format!("Content-Length: {}", held.len()), "Content-Length: 0")
+        + "\r\n\r\n";
+    bed.send(&bye);
+    assert!(bed.sent().iter().any(|m| m.starts_with("SIP/2.0 200") && m.contains("BYE")));
+    assert_eq!(bed.core.poll_media(), Some(MediaRequest::Close { call }));
+    assert_eq!(bed.core.calls(), 0);
+}
