@@ -42,7 +42,9 @@ fn write_tone(path: &Path, freq: f64, secs: u32) {
     w.finish().expect("finish");
 }
 
-/// The recording holds the tone: dominant frequency within ±2 %, SNR ≥ 20 dB, over its middle.
+/// The recording holds the tone: dominant frequency within ±2 % over its middle half, and
+/// SNR ≥ 20 dB in the median 250 ms window of that half (the calls run in real time on a
+/// shared machine: a scheduling hiccup may conceal a packet or two, which must not decide).
 fn assert_tone(path: &Path, freq: f64) {
     let wav = read_wav_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let n = wav.samples.len();
@@ -50,9 +52,16 @@ fn assert_tone(path: &Path, freq: f64) {
     let mid = &wav.samples[n / 4..n * 3 / 4];
     let f = dominant_frequency(mid, wav.sample_rate, 200.0..3400.0).expect("a tone");
     assert!((f - freq).abs() <= freq * 0.02, "dominant {f} Hz, want {freq} Hz ±2 %");
-    let m = goertzel(mid, wav.sample_rate, freq);
-    assert!(m.snr_db >= 20.0, "SNR {} dB", m.snr_db);
+    let window = wav.sample_rate as usize / 4;
+    let mut snr: Vec<f64> = mid.chunks_exact(window).map(|w| goertzel(w, wav.sample_rate, freq).snr_db).collect();
+    assert!(snr.len() >= 2, "too short to measure");
+    snr.sort_by(f64::total_cmp);
+    let median = snr[snr.len() / 2];
+    assert!(median >= 20.0, "median SNR {median} dB (windows: {snr:?})");
 }
+
+/// One echo call at a time: the audio tests run in real time and share two cores.
+static AUDIO: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn the_engine_registers_sees_lamps_change_and_hears_its_echo() {
@@ -97,6 +106,7 @@ fn the_engine_registers_sees_lamps_change_and_hears_its_echo() {
     assert!(lines.contains("idle"), "{lines:?}");
 
     // The echo extension answers and sends our tone back.
+    let _audio = AUDIO.lock().unwrap_or_else(|e| e.into_inner());
     h.send(Command::Dial { target: ECHO_EXT.into() });
     let answered = wait_for(
         &h,
@@ -328,6 +338,12 @@ fn calling_a_colleague_rings_their_lamp_then_shows_them_busy_with_us() {
         v.sort_by(|a, b| a.ext.cmp(&b.ext));
         v.first().map(|l| l.ext.clone())
     };
+    // Our own status goes to the service's presence agent.
+    h.send(Command::SetPresence { status: "away".into(), note: None, etag: None });
+    let published = wait_for(&h, Duration::from_secs(5), &mut seen, |e| {
+        matches!(e, Event::Published { .. } | Event::PublishFailed { .. })
+    });
+    assert!(matches!(&published, Event::Published { status, etag: Some(_), .. } if status == "away"), "{published:?}");
     let free = pick("available").expect("an available colleague");
     let dnd = pick("dnd").expect("a colleague on DND");
 
@@ -406,6 +422,7 @@ fn an_outside_caller_rings_the_console_and_hears_the_echo() {
     );
     let Event::Call { id, remote, .. } = ringing else { unreachable!() };
     assert!(!remote.is_empty() && !remote.contains("1000"), "the caller is named: {remote}");
+    let _audio = AUDIO.lock().unwrap_or_else(|e| e.into_inner());
     h.send(Command::Answer { call: id.clone() });
     wait_for(&h, Duration::from_secs(5), &mut seen, |e| matches!(e, Event::Call { state, .. } if state == "answered"));
     std::thread::sleep(Duration::from_secs(3));
