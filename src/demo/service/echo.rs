@@ -62,7 +62,10 @@ pub async fn run(socket: UdpSocket, mut reflector: Reflector, mut stop: oneshot:
                     }
                 }
                 // ICMP port unreachable from an earlier send shows up here on Linux: go on.
-                Err(e) => tracing::debug!(error = %e, "demo echo: receive error"),
+                Err(e) => {
+                    tracing::debug!(error = %e, "demo echo: receive error");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
             },
         }
     }

@@ -38,7 +38,11 @@ pub async fn serve(
             _ = &mut stop => break,
             r = socket.recv_from(&mut buf) => match r {
                 Ok((n, from)) => core.handle_datagram(now(), from, &buf[..n]),
-                Err(e) => tracing::debug!(error = %e, "demo service: receive error"),
+                Err(e) => {
+                    tracing::debug!(error = %e, "demo service: receive error");
+                    // Never spin on a socket that keeps failing.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
             },
             _ = sleep_until_opt(wake) => core.handle_timeout(now()),
         }
