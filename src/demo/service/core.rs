@@ -177,9 +177,11 @@ impl ServiceCore {
     /// the calls' steps.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.txl.handle_timeout(now);
-        let t = self.office_time(now);
-        if t >= self.office.poll_timeout() {
-            self.office.handle_timeout(t);
+        // The office's deadline went f64 → Duration → our clock and back: allow for the
+        // rounding on both sides (or its deadline would stay due and the driver spin).
+        let (t, due) = (self.office_time(now), self.office.poll_timeout());
+        if t + Duration::from_millis(1) >= due {
+            self.office.handle_timeout(t.max(due) + Duration::from_micros(1));
             self.drain_office(now);
         }
         for key in self.notifier.expired(now) {
