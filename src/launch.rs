@@ -40,10 +40,13 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
         external::listen(instance, ctx, tx);
         Box::new(link)
     };
-    let demo = |ctx: &egui::Context, wrap: Box<Wrap>| {
-        let office = crate::demo::DemoLink::new(ui::DEMO_SEED);
-        let keys = office.keys();
-        LampboardApp::new(wrap(ctx, Box::new(office)), keys, true)
+    let demo = |ctx: &egui::Context, wrap: Box<Wrap>| match demo_service(ctx) {
+        Some((link, keys)) => LampboardApp::new(wrap(ctx, link), keys, true),
+        None => {
+            let office = crate::demo::DemoLink::new(ui::DEMO_SEED);
+            let keys = office.keys();
+            LampboardApp::new(wrap(ctx, Box::new(office)), keys, true)
+        }
     };
     // Set by the wizard's "Switch to … now": the window closes and Lampboard starts again.
     let restart = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -135,6 +138,35 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
         Err(e) => {
             eprintln!("lampboard: cannot open the window: {e}");
             1
+        }
+    }
+}
+
+/// The demo office as a SIP service on loopback with the real engine registered to it: the
+/// console's link (keeping the service alive) and the demo wall. `None` (and why, on
+/// stderr) when the service or the engine cannot start: the caller falls back to the
+/// simulated engine.
+fn demo_service(ctx: &egui::Context) -> Option<(Box<dyn EngineLink>, Vec<KeyDef>)> {
+    use crate::demo::service::{DemoService, ServiceConfig, ServiceLink};
+    let service = match DemoService::start(ServiceConfig::default()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("lampboard: cannot start the demo SIP service ({e}); simulating the office instead");
+            return None;
+        }
+    };
+    let waker_ctx = ctx.clone();
+    let waker: engine::Waker = Arc::new(move || waker_ctx.request_repaint());
+    match engine::spawn(service.engine_config(), waker) {
+        Ok(h) => {
+            let keys = service.keys();
+            let (send, events) = h.into_parts();
+            let link = ServiceLink::new(Box::new(ChannelLink::new(send, events)), service);
+            Some((Box::new(link), keys))
+        }
+        Err(e) => {
+            eprintln!("lampboard: cannot start the engine for the demo ({e}); simulating the office instead");
+            None
         }
     }
 }

@@ -1,11 +1,20 @@
-//! The embedded demo office: a fake engine behind the same interface as the real one
-//! (takes `api::Command`s, gives `api::Event`s), driven by the UI clock. The console shows
-//! it with the banner "Demo office — not connected to a PBX".
+//! The embedded demo office, in two forms:
 //!
-//! (The issue's full demo — a SIP service on loopback built on our own SIP core, with an
-//! echo extension that returns audio — is a later step; this one fakes the engine.)
+//! * [`service`]: the real thing — a small SIP service on loopback built on our own SIP
+//!   core (registrar, presence agent taking PUBLISH and notifying watchers, dialog
+//!   notifier, the echo extension `600` that sends the audio back, calls to simulated
+//!   colleagues), to which the console registers through the real engine. This is what
+//!   `lampboard --demo` opens.
+//! * [`DemoLink`]: a fake engine behind the same interface as the real one (takes
+//!   `api::Command`s, gives `api::Event`s), driven by the UI clock: the fallback when the
+//!   service cannot start, and a fast double for UI tests.
+//!
+//! Both replay the same simulated office ([`DemoOffice`]: 48 colleagues whose statuses and
+//! lines change over time). The console shows either with the banner "Demo office — not
+//! connected to a PBX".
 
 pub mod office;
+pub mod service;
 
 pub use office::{Colleague, DemoOffice};
 
@@ -31,21 +40,9 @@ impl DemoLink {
         Self { office: DemoOffice::new(seed, COLLEAGUES), now: Duration::ZERO }
     }
 
-    /// The wall of the demo: one presence key per colleague, paged by team, plus a speed
-    /// dial for the echo extension.
+    /// The wall of the demo: see [`wall_keys`].
     pub fn keys(&self) -> Vec<KeyDef> {
-        let mut keys: Vec<KeyDef> = self
-            .office
-            .colleagues()
-            .iter()
-            .map(|c| KeyDef::new(&c.ext, &c.name, KeyKind::Presence, &c.group))
-            .collect();
-        // A few BLF keys so both lamp kinds are on show.
-        for k in keys.iter_mut().skip(44) {
-            k.kind = KeyKind::Blf;
-        }
-        keys.push(KeyDef::new(office::ECHO_EXT, "Echo test", KeyKind::SpeedDial, "Reception"));
-        keys
+        wall_keys(&self.office)
     }
 
     /// The office itself (for tests).
@@ -79,4 +76,17 @@ impl DemoLink {
             self.office.handle_timeout(now);
         }
     }
+}
+
+/// The wall of the demo: one presence key per colleague of `office`, paged by team (the
+/// last few as BLF keys, so both lamp kinds are on show), plus a speed dial for the echo
+/// extension.
+pub fn wall_keys(office: &DemoOffice) -> Vec<KeyDef> {
+    let mut keys: Vec<KeyDef> =
+        office.colleagues().iter().map(|c| KeyDef::new(&c.ext, &c.name, KeyKind::Presence, &c.group)).collect();
+    for k in keys.iter_mut().skip(44) {
+        k.kind = KeyKind::Blf;
+    }
+    keys.push(KeyDef::new(office::ECHO_EXT, "Echo test", KeyKind::SpeedDial, "Reception"));
+    keys
 }

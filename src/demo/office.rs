@@ -134,6 +134,12 @@ impl DemoOffice {
         &self.colleagues
     }
 
+    /// Each colleague's lamp, in the order of [`DemoOffice::colleagues`] (what the demo SIP
+    /// service publishes for them).
+    pub fn lamps(&self) -> &[Lamp] {
+        &self.lamps
+    }
+
     /// Takes a command at `now` (time since the demo started).
     pub fn handle_command(&mut self, now: Duration, cmd: Command) {
         let now = now.as_secs_f64();
