@@ -105,6 +105,7 @@ impl DemoService {
             register_on_start: true,
             audio: AudioFiles::default(),
             policy: None,
+            sip_trace: false,
         }
     }
 }
