@@ -2,7 +2,7 @@
 //! in-dialog requests, SDP offer/answer (RFC 3264) and the media plans the engine turns into
 //! RTP.
 
-use super::policy::{Disposition, IncomingCall, PolicyHandle, caller_number};
+use super::policy::{Disposition, ForwardKind, IncomingCall, PolicyHandle, caller_number};
 use crate::api::Event;
 use crate::sdp::{self, Codec, Direction, LocalMedia, Negotiated, SessionDescription};
 use crate::sip::auth::Authenticator;
@@ -253,16 +253,19 @@ impl Calls {
         p.0.decide(&call)
     }
 
-    /// Forwards (302 with Diversion) or rejects an incoming call as the policy decided.
+    /// Forwards (302 with Diversion and History-Info, CFNA maybe 181 first) or rejects an
+    /// incoming call as the policy decided.
     fn dispose(&mut self, id: &str, d: Disposition) {
         let Some(c) = self.calls.get_mut(id) else { return };
         match d {
             Disposition::Ring => {}
             Disposition::Forward { target, kind, reason } => {
                 let uri = super::target_uri(&target, &self.domain);
-                let diversion = format!("<{}>;reason={};counter=1", self.aor, kind.diversion_reason());
-                tracing::info!(call = id, %reason, "forwarding the call");
-                c.session.redirect(&uri, &diversion);
+                let announce = kind == ForwardKind::NoAnswer && self.policy.as_ref().is_some_and(|p| p.0.cfna_181());
+                tracing::info!(call = id, %reason, announce, "forwarding the call");
+                if let Some(r) = c.session.redirect_for(&self.aor, &uri, kind.cause()) {
+                    c.session.redirect(&r.announced(announce));
+                }
                 c.disposed = Some(reason.clone());
                 self.events.push_back(Event::Forwarded {
                     id: id.to_string(),
