@@ -7,6 +7,7 @@
 use lampboard::api::Event;
 use lampboard::sip::transaction::TimerConfig;
 use lampboard::sip::transport::{Destination, TransportKind};
+use lampboard::ua::forward::ANNOUNCE_GAP;
 use lampboard::ua::policy::{CallPolicy, Disposition, ForwardKind, IncomingCall, PolicyHandle};
 use lampboard::ua::{AccountConfig, UserAgent};
 use std::sync::{Arc, Mutex};
@@ -208,17 +209,52 @@ fn cfna_181_announces_the_forward_before_the_302() {
     assert_eq!(codes(&responses(&mut u)), ["180"], "it rings first");
     u.handle_timeout(t0 + Duration::from_millis(4999));
     assert!(responses(&mut u).is_empty(), "nothing before the ring timeout");
-    u.handle_timeout(t0 + Duration::from_secs(5));
+    let t5 = t0 + Duration::from_secs(5);
+    u.handle_timeout(t5);
     let out = responses(&mut u);
-    assert_eq!(codes(&out), ["181", "302"], "{out:?}");
-    assert!(out[0].starts_with("SIP/2.0 181 Call Is Being Forwarded\r\n"), "{}", out[0]);
-    assert!(out[0].contains("History-Info: <sip:1001@pbx.test?Reason="), "{}", out[0]);
-    assert!(out[0].contains("<sip:2001@pbx.test;cause=408>;index=1.1;mp=1"), "{}", out[0]);
-    assert!(out[1].contains("Contact: <sip:2001@pbx.test>") && out[1].contains("reason=no-answer"), "{}", out[1]);
+    assert_eq!(codes(&out), ["181"], "the 181 first, alone: {out:?}");
+    let r181 = &out[0];
+    assert!(r181.starts_with("SIP/2.0 181 Call Is Being Forwarded\r\n"), "{r181}");
+    assert!(r181.contains("History-Info: <sip:1001@pbx.test?Reason="), "{r181}");
+    assert!(r181.contains("<sip:2001@pbx.test;cause=408>;index=1.1;mp=1"), "{r181}");
+    assert!(!events(&mut u).iter().any(|e| matches!(e, Event::Forwarded { .. })), "not yet forwarded");
+    // The 302 follows after the announce gap (so that no proxy can overtake the 181 with it).
+    assert_eq!(u.poll_timeout(), Some(t5 + ANNOUNCE_GAP));
+    u.handle_timeout(t5 + ANNOUNCE_GAP - Duration::from_millis(1));
+    assert!(responses(&mut u).is_empty(), "not before the gap");
+    u.handle_timeout(t5 + ANNOUNCE_GAP);
+    let out = responses(&mut u);
+    assert_eq!(codes(&out), ["302"], "{out:?}");
+    assert!(out[0].contains("Contact: <sip:2001@pbx.test>") && out[0].contains("reason=no-answer"), "{}", out[0]);
     // Both belong to the same call and dialog (same To tag).
     let to_tag = |r: &str| r.lines().find(|l| l.starts_with("To:")).map(str::to_string);
-    assert_eq!(to_tag(&out[0]), to_tag(&out[1]));
-    assert!(out.iter().all(|r| r.contains("Call-ID: n1")));
+    assert_eq!(to_tag(r181), to_tag(&out[0]));
+    assert!(out[0].contains("Call-ID: n1"));
+    let ev = events(&mut u);
+    assert!(ev.iter().any(|e| matches!(e, Event::Forwarded { kind, .. } if kind == "no-answer")), "{ev:?}");
+}
+
+#[test]
+fn answering_during_the_announce_gap_wins_over_the_forward() {
+    let mut u = ua_with(cfna_only(3, true));
+    let t0 = Instant::now();
+    u.handle_datagram(t0, invite("g1", "1005").as_bytes(), server());
+    responses(&mut u);
+    let t3 = t0 + Duration::from_secs(3);
+    u.handle_timeout(t3);
+    assert_eq!(codes(&responses(&mut u)), ["181"]);
+    let id = events(&mut u)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Call { id, state, .. } if state == "ringing" => Some(id),
+            _ => None,
+        })
+        .expect("a ringing call");
+    u.answer(t3, &id, "127.0.0.1:40002".parse().unwrap());
+    u.handle_timeout(t3 + ANNOUNCE_GAP);
+    let out = responses(&mut u);
+    assert!(!codes(&out).contains(&"302"), "answered, not forwarded: {out:?}");
+    assert!(codes(&out).contains(&"200"), "{out:?}");
 }
 
 #[test]
@@ -261,9 +297,11 @@ fn cfna_181_from_the_rules_file() {
     u.handle_datagram(t0, invite("r1", "1005").as_bytes(), server());
     assert_eq!(codes(&responses(&mut u)), ["180"]);
     u.handle_timeout(t0 + Duration::from_secs(4));
+    assert_eq!(codes(&responses(&mut u)), ["181"]);
+    u.handle_timeout(t0 + Duration::from_secs(4) + ANNOUNCE_GAP);
     let out = responses(&mut u);
-    assert_eq!(codes(&out), ["181", "302"], "{out:?}");
-    assert!(out[1].contains("Contact: <sip:2002@pbx.test>"), "{}", out[1]);
+    assert_eq!(codes(&out), ["302"], "{out:?}");
+    assert!(out[0].contains("Contact: <sip:2002@pbx.test>"), "{}", out[0]);
     let ev = events(&mut u);
     assert!(ev.iter().any(|e| matches!(e, Event::Forwarded { kind, .. } if kind == "no-answer")), "{ev:?}");
 }

@@ -1,7 +1,8 @@
 //! Forwarding an incoming call: 302 Moved Temporarily (RFC 3261 §21.3.3) with the forward
 //! target as Contact and the diversion history in both forms a caller or PBX may read —
-//! `Diversion` (RFC 5806) and `History-Info` (RFC 7044) — optionally preceded by 181 Call Is
-//! Being Forwarded (for call forward no answer, as many PBXs do).
+//! `Diversion` (RFC 5806) and `History-Info` (RFC 7044) — optionally announced first with 181
+//! Call Is Being Forwarded (for call forward no answer, as many PBXs do; the user agent
+//! decides how long after the 181 the 302 follows).
 //!
 //! History-Info of a fresh call (no History-Info in the INVITE):
 //!
@@ -71,8 +72,6 @@ pub struct Redirect {
     pub diversion: String,
     /// The `History-Info` header value.
     pub history_info: String,
-    /// Send 181 Call Is Being Forwarded before the 302.
-    pub announce: bool,
 }
 
 impl Redirect {
@@ -88,14 +87,7 @@ impl Redirect {
             diversion: diversion(diverting, cause, &prior_diversion),
             history_info: history_info(diverting, &target, cause, &prior_history),
             target,
-            announce: false,
         }
-    }
-
-    /// The same forward announced with 181 first (`true`) or not.
-    pub fn announced(mut self, announce: bool) -> Redirect {
-        self.announce = announce;
-        self
     }
 }
 
@@ -253,26 +245,34 @@ impl InviteSession {
         self.incoming_invite.as_ref().map(|i| Redirect::new(i, diverting, target, cause))
     }
 
-    /// Forwards an incoming call as `r` says: 181 Call Is Being Forwarded first when asked
-    /// (reliable if the caller required 100rel; skipped while an earlier reliable response
-    /// awaits its PRACK), then 302 Moved Temporarily with the target as Contact, Diversion
-    /// and History-Info. Nothing happens unless the call is still ringing here.
+    /// Announces the forward with 181 Call Is Being Forwarded carrying the History-Info
+    /// (reliable if the caller required 100rel; not sent while an earlier reliable response
+    /// awaits its PRACK, RFC 3262 §3). The call stays ringing here until
+    /// [`InviteSession::redirect`]; returns whether the 181 went out.
+    pub fn announce_forward(&mut self, r: &Redirect) -> bool {
+        if self.state != CallState::Incoming {
+            return false;
+        }
+        let mut p = self.build_response(181, "Call Is Being Forwarded", None);
+        p.headers.insert(name("History-Info"), r.history_info.clone());
+        let sent = self.make_reliable(&mut p);
+        if sent {
+            self.responses.push_back(p);
+        }
+        sent
+    }
+
+    /// Forwards an incoming call as `r` says: 302 Moved Temporarily with the target as
+    /// Contact, Diversion and History-Info. Nothing happens unless the call is still ringing
+    /// here.
     pub fn redirect(&mut self, r: &Redirect) {
         if self.state != CallState::Incoming {
             return;
         }
-        let history = name("History-Info");
-        if r.announce {
-            let mut p = self.build_response(181, "Call Is Being Forwarded", None);
-            p.headers.insert(history.clone(), r.history_info.clone());
-            if self.make_reliable(&mut p) {
-                self.responses.push_back(p);
-            }
-        }
         let mut f = self.build_response(302, "Moved Temporarily", None);
         f.headers.insert(Name::CONTACT, format!("<{}>", r.target));
         f.headers.insert(name("Diversion"), r.diversion.clone());
-        f.headers.insert(history, r.history_info.clone());
+        f.headers.insert(name("History-Info"), r.history_info.clone());
         self.responses.push_back(f);
         self.end(Some(302), "Moved Temporarily");
     }
