@@ -136,9 +136,26 @@ fn prior_entries(prior: &[String]) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
+/// Byte positions of the `<` and `>` around the URI of a name-addr entry (a quoted display
+/// name may hold either character).
+fn uri_span(entry: &str) -> Option<(usize, usize)> {
+    let mut quote = false;
+    let mut escaped = false;
+    for (i, c) in entry.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quote => escaped = true,
+            '"' => quote = !quote,
+            '<' if !quote => return entry[i..].find('>').map(|j| (i, i + j)),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The `index` parameter of one History-Info entry (`<uri>;index=1.2`), when valid.
 fn entry_index(entry: &str) -> Option<String> {
-    let close = entry.find('<').and_then(|a| entry[a..].find('>').map(|b| a + b))?;
+    let (_, close) = uri_span(entry)?;
     let idx = entry[close + 1..].split(';').find_map(|p| {
         let (k, v) = p.split_once('=')?;
         k.trim().eq_ignore_ascii_case("index").then(|| v.trim().to_string())
@@ -151,10 +168,7 @@ fn entry_index(entry: &str) -> Option<String> {
 
 /// Adds the escaped Reason to the URI of a History-Info entry unless it has one.
 fn add_reason(entry: &str, escaped_reason: &str) -> String {
-    let (Some(a), Some(b)) = (entry.find('<'), entry.find('>')) else { return entry.to_string() };
-    if b < a {
-        return entry.to_string();
-    }
+    let Some((a, b)) = uri_span(entry) else { return entry.to_string() };
     let uri = &entry[a + 1..b];
     let has_reason = uri.split_once('?').is_some_and(|(_, h)| {
         h.split('&').any(|kv| kv.split('=').next().is_some_and(|k| k.eq_ignore_ascii_case("reason")))
@@ -315,13 +329,13 @@ mod tests {
     fn prior_history_is_continued() {
         let prior = vec![
             "<sip:1001@pbx.test>;index=1".to_string(),
-            "\"Desk, front\" <sip:1001@10.0.0.5:5060>;index=1.1;rc=1".to_string(),
+            "\"Desk, <front>\" <sip:1001@10.0.0.5:5060>;index=1.1;rc=1".to_string(),
         ];
         let h = history_info("sip:1001@pbx.test", "sip:2000@pbx.test", DiversionCause::NoAnswer, &prior);
         assert_eq!(
             h,
             format!(
-                "<sip:1001@pbx.test>;index=1,\"Desk, front\" <sip:1001@10.0.0.5:5060?{REASON}>;index=1.1;rc=1,\
+                "<sip:1001@pbx.test>;index=1,\"Desk, <front>\" <sip:1001@10.0.0.5:5060?{REASON}>;index=1.1;rc=1,\
 <sip:2000@pbx.test;cause=408>;index=1.1.1;mp=1.1"
             )
         );
