@@ -3,8 +3,9 @@
 //! Kamailio on loopback. Each scenario has its own forwarding softphone (`lampboard answer
 //! --rules FILE`, started together up front) and its own caller (`lampboard call`, which
 //! follows the 302); baresip 1982 is the forward target's phone (auto-answer) whose log shows
-//! which caller reached it. SIPp callers check the 302's Diversion and History-Info, and the
-//! 181 Call Is Being Forwarded before a CFNA 302 (`cfna_181`).
+//! which caller reached it. SIPp callers check the 302's Diversion and History-Info and the
+//! 181 Call Is Being Forwarded before a CFNA 302 (`cfna_181`), then follow the 302 to the
+//! target's phone themselves.
 //!
 //! Time conditions used: "holds now" — `daily`, `office` with office hours `daily`,
 //! `out-of-holiday` with a holiday in 2020; "does not hold" — dates in 2020, `holiday` and
@@ -101,7 +102,8 @@ fn forwarded(p: &mut Running, within: Duration) -> Option<serde_json::Value> {
 }
 
 /// A SIPp caller (tests/testbed/sipp/uac_redirect.xml) from `caller` to `callee`: whether it
-/// got its 302 with Diversion and History-Info, and the message trace.
+/// got its 302 with Diversion and History-Info and reached the forward target by following
+/// it (answered, 1 s, BYE), and the message trace.
 fn sipp_redirected(k: &Kamailio, dir: &Path, caller: &str, callee: &str) -> (bool, String) {
     let log = dir.join(format!("sipp-{caller}.log"));
     let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -109,7 +111,7 @@ fn sipp_redirected(k: &Kamailio, dir: &Path, caller: &str, callee: &str) -> (boo
     let st = Command::new("timeout")
         .args(["40", "sipp", &format!("127.0.0.1:{}", k.sip_port), "-sf", &scenario])
         .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-nostdin", "-s", caller])
-        .args(["-ap", &k.password(caller), "-key", "target", callee])
+        .args(["-ap", &k.password(caller), "-key", "target", callee, "-d", "1000"])
         .args(["-timeout", "30s", "-timeout_error", "-trace_msg", "-message_file"])
         .arg(&log)
         .stdout(Stdio::null())
@@ -208,7 +210,8 @@ fn every_rule_with_its_time_condition_on_and_off() {
     assert_eq!(fwd["kind"], "unconditional");
     // …and a SIPp caller sees the 302 with Diversion and History-Info (cause 302).
     let (ok, trace) = sipp_redirected(&k, tmp.path(), "1971", "1944");
-    assert!(ok, "SIPp got the 302 with Diversion and History-Info:\n{trace}");
+    assert!(ok, "SIPp got the 302 with Diversion and History-Info and followed it:\n{trace}");
+    assert!(target_has_call_from(&target_dir, "1971", WAIT), "CFU on: SIPp reached the target's phone");
     let r302 = received(&trace, "302").expect("a 302 in the trace");
     assert!(r302.contains(&format!("Contact: <sip:{TARGET}@")), "{r302}");
     assert!(r302.contains("Diversion: <sip:1944@127.0.0.1>;reason=unconditional;counter=1"), "{r302}");
@@ -267,7 +270,8 @@ fn every_rule_with_its_time_condition_on_and_off() {
     assert_eq!(fwd["kind"], "no-answer");
     // A SIPp caller gets 180, then 181 Call Is Being Forwarded, then the 302 (cause 408).
     let (ok, trace) = sipp_redirected(&k, tmp.path(), "1972", "1949");
-    assert!(ok, "SIPp got the CFNA 302:\n{trace}");
+    assert!(ok, "SIPp got the CFNA 302 and followed it:\n{trace}");
+    assert!(target_has_call_from(&target_dir, "1972", WAIT), "CFNA on: SIPp reached the target's phone");
     let at = |code: &str| trace.find(&format!("SIP/2.0 {code} ")).unwrap_or_else(|| panic!("no {code}:\n{trace}"));
     assert!(at("180") < at("181") && at("181") < at("302"), "180, 181, 302 in that order:\n{trace}");
     let r181 = received(&trace, "181").expect("the 181");
