@@ -37,6 +37,8 @@ pub struct ForwardingEditor {
     saved: Option<Rules>,
     on_saved: Option<SavedCallback>,
     now: Option<jiff::Timestamp>,
+    /// This computer's zone name (read once: the hint of an empty time zone field).
+    system_zone: String,
 }
 
 impl std::fmt::Debug for ForwardingEditor {
@@ -67,6 +69,7 @@ impl ForwardingEditor {
             saved: None,
             on_saved: None,
             now: None,
+            system_zone: forwarding::Zone::system().name().to_owned(),
         }
     }
 
@@ -319,7 +322,7 @@ fn calendar_ui(ui: &mut Ui, ed: &mut ForwardingEditor, errors: &super::forwardin
         ui.label("Time zone");
         let r = ui.add(
             egui::TextEdit::singleline(&mut ed.draft.time_zone)
-                .hint_text(format!("empty: this computer's ({})", forwarding::Zone::system().name()))
+                .hint_text(format!("empty: this computer's ({})", ed.system_zone))
                 .desired_width(220.0)
                 .char_limit(64),
         );
