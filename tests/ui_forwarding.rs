@@ -54,7 +54,10 @@ fn editor(engine: &RecordingEngine, path: &Path) -> Harness<'static, LampboardAp
     h
 }
 
+/// Scrolls the field `label` into view (the editor is taller than its window), then types.
 fn type_into(h: &mut Harness<'static, LampboardApp>, label: &str, text: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run_steps(10);
     h.get_by_label(label).click();
     h.run_steps(1);
     h.get_by_label(label).type_text(text);
@@ -64,7 +67,7 @@ fn type_into(h: &mut Harness<'static, LampboardApp>, label: &str, text: &str) {
 /// Scrolls the button `label` into view and clicks it.
 fn press(h: &mut Harness<'static, LampboardApp>, label: &str) {
     h.get_by_label(label).scroll_to_me();
-    h.run_steps(2);
+    h.run_steps(10);
     h.get_by_label(label).click();
 }
 
@@ -234,4 +237,54 @@ fn the_history_lists_a_missed_call_and_call_back_dials_it() {
     assert!(h.query_by_label_contains("Dialled call to 3003").is_none());
     let db = h.state().history().db().unwrap();
     assert_eq!(db.recent(Filter::All, 10).unwrap().len(), 2);
+}
+
+#[test]
+fn the_calendar_is_checked_saved_and_used_by_the_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = rules_path(&dir);
+    let engine = RecordingEngine::default();
+    let mut h = editor(&engine, &path);
+    // A zone that does not exist is named and blocks saving.
+    replace_text(&mut h, "Time zone (IANA)", "Mars/Olympus");
+    h.get_by_label_contains("time_zone: unknown time zone \"Mars/Olympus\"");
+    press(&mut h, "Save rules");
+    h.run_steps(2);
+    assert!(!path.exists(), "an invalid zone must not be saved");
+    replace_text(&mut h, "Time zone (IANA)", "Europe/Berlin");
+    assert!(h.query_by_label_contains("time_zone:").is_none(), "the zone is fine now");
+    // Office hours: the bad line is named, the good one is not.
+    type_into(&mut h, "Office hour periods", "mon-fri 08:00-17:00\nsat 25:00-26:00");
+    let msg = h.get_by_label_contains("office_hours: invalid time \"sat 25:00-26:00\"");
+    let text = msg.accesskit_node().label().or_else(|| msg.value()).unwrap_or_default();
+    assert!(!text.contains("mon-fri"), "{text}");
+    replace_text(&mut h, "Office hour periods", "mon-fri 08:00-17:00");
+    // An office condition needs office hours: with them it is accepted.
+    replace_text(&mut h, "CFU time", "out-of-office-or-holiday");
+    replace_text(&mut h, "CFU target", "2000");
+    type_into(&mut h, "Holiday dates", "2026-12-24..2026-12-26");
+    h.get_by_label("Announce CFNA with 181").scroll_to_me();
+    h.run_steps(10);
+    h.get_by_label("Announce CFNA with 181").click();
+    h.run_steps(2);
+    // The checker reads the calendar in the zone: Christmas Eve 10:00 in Berlin is a
+    // holiday (forward), a Wednesday in June at 10:00 is office time (ring).
+    let at = |s: &str| Some(s.parse::<jiff::Timestamp>().unwrap());
+    h.state_mut().forwarding_mut().set_now(at("2026-12-24T09:00:00Z"));
+    h.run_steps(2);
+    h.get_by_label("Result: forward (CFU) to 2000");
+    h.state_mut().forwarding_mut().set_now(at("2026-06-10T08:00:00Z"));
+    h.run_steps(2);
+    h.get_by_label("Result: ring");
+    // Saved, the file loads back with the calendar.
+    press(&mut h, "Save rules");
+    h.run_steps(2);
+    h.get_by_label_contains("Saved to");
+    let loaded = forwarding::file::load(&path).expect("the saved file loads");
+    assert_eq!(loaded.time_zone.as_ref().map(|z| z.name()), Some("Europe/Berlin"));
+    assert_eq!(loaded.office_hours.iter().map(|p| p.to_string()).collect::<Vec<_>>(), ["mon-fri 08:00-17:00"]);
+    assert_eq!(loaded.holidays.iter().map(|p| p.to_string()).collect::<Vec<_>>(), ["2026-12-24..2026-12-26"]);
+    assert_eq!(loaded.per_status.available.cfu_time.to_string(), "out-of-office-or-holiday");
+    assert!(loaded.cfna_181);
+    assert_eq!(h.state_mut().take_saved_rules(), Some(loaded));
 }

@@ -67,4 +67,8 @@ impl CallPolicy for RulesPolicy {
     fn ring_timeout(&self) -> Option<Duration> {
         self.rules.read().ok().map(|r| Duration::from_secs(u64::from(r.ring_timeout)))
     }
+
+    fn cfna_181(&self) -> bool {
+        self.rules.read().is_ok_and(|r| r.cfna_181)
+    }
 }

@@ -278,6 +278,9 @@ pub struct Rules {
     pub ring_timeout: u32,
     /// Whether a second call may ring while we are in a call (if not, we are "busy").
     pub call_waiting: bool,
+    /// Call forward no answer sends 181 Call Is Being Forwarded before its 302 (default off:
+    /// the 302 alone). Enforced locally only; the PBX backends have no such field.
+    pub cfna_181: bool,
     /// Do Not Disturb switch (the DND status switches it on too).
     pub dnd: bool,
     /// The SIP response code DND rejects with: 486 Busy Here (default) or 480.
@@ -308,6 +311,7 @@ impl Default for Rules {
             custom_text: String::new(),
             ring_timeout: DEFAULT_RING_TIMEOUT,
             call_waiting: true,
+            cfna_181: false,
             dnd: false,
             dnd_code: 486,
             dnd_time: TimeCondition::Always,

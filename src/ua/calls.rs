@@ -2,7 +2,7 @@
 //! in-dialog requests, SDP offer/answer (RFC 3264) and the media plans the engine turns into
 //! RTP.
 
-use super::policy::{Disposition, IncomingCall, PolicyHandle, caller_number};
+use super::policy::{Disposition, PolicyHandle, caller_number};
 use crate::api::Event;
 use crate::sdp::{self, Codec, Direction, LocalMedia, Negotiated, SessionDescription};
 use crate::sip::auth::Authenticator;
@@ -57,6 +57,8 @@ pub(super) struct Call {
     pub(super) disposed: Option<String>,
     /// When an unanswered incoming call counts as rung out (call forward no answer).
     pub(super) no_answer_at: Option<Instant>,
+    /// A forward announced with 181 whose 302 is still to come (see `forward.rs`).
+    pub(super) forward_at: Option<super::forward::PendingForward>,
     /// Transfer state of this call.
     pub(super) transfer: super::transfer::CallTransfer,
 }
@@ -70,7 +72,7 @@ pub struct Calls {
     pub(super) events: VecDeque<Event>,
     out_requests: VecDeque<(String, Request)>,
     out_responses: VecDeque<(ServerKey, Response)>,
-    policy: Option<PolicyHandle>,
+    pub(super) policy: Option<PolicyHandle>,
     /// Our own address of record (for Diversion, Referred-By).
     pub(super) aor: String,
     pub(super) domain: String,
@@ -171,6 +173,7 @@ impl Calls {
                 caller: String::new(),
                 disposed: None,
                 no_answer_at: None,
+                forward_at: None,
                 transfer: Default::default(),
             },
         );
@@ -215,6 +218,7 @@ impl Calls {
                 caller: caller_number(invite),
                 disposed: None,
                 no_answer_at: None,
+                forward_at: None,
                 transfer: Default::default(),
             },
         );
@@ -238,54 +242,13 @@ impl Calls {
                 }
                 self.report(&id, "ringing", None, None);
             }
-            d => self.dispose(&id, d),
+            d => self.dispose(now, &id, d),
         }
     }
 
     /// True when a call other than the one being decided is in progress (the policy's "busy").
-    fn in_another_call(&self) -> bool {
+    pub(super) fn in_another_call(&self) -> bool {
         self.calls.values().filter(|c| c.session.state() != CallState::Ended).count() > 1
-    }
-
-    fn consult(&self, id: &str, busy: bool, rung_out: bool) -> Disposition {
-        let (Some(p), Some(c)) = (&self.policy, self.calls.get(id)) else { return Disposition::Ring };
-        let call = IncomingCall { caller: c.caller.clone(), remote: c.remote.clone(), busy, rung_out };
-        p.0.decide(&call)
-    }
-
-    /// Forwards (302 with Diversion) or rejects an incoming call as the policy decided.
-    fn dispose(&mut self, id: &str, d: Disposition) {
-        let Some(c) = self.calls.get_mut(id) else { return };
-        match d {
-            Disposition::Ring => {}
-            Disposition::Forward { target, kind, reason } => {
-                let uri = super::target_uri(&target, &self.domain);
-                let diversion = format!("<{}>;reason={};counter=1", self.aor, kind.diversion_reason());
-                tracing::info!(call = id, %reason, "forwarding the call");
-                c.session.redirect(&uri, &diversion);
-                c.disposed = Some(reason.clone());
-                self.events.push_back(Event::Forwarded {
-                    id: id.to_string(),
-                    remote: c.remote.clone(),
-                    target: uri,
-                    kind: kind.diversion_reason().to_string(),
-                    reason,
-                });
-            }
-            Disposition::Reject { code, reason } => {
-                tracing::info!(call = id, code, %reason, "rejecting the call");
-                let phrase = if code == 486 {
-                    "Busy Here"
-                } else if code == 480 {
-                    "Temporarily Unavailable"
-                } else {
-                    "Decline"
-                };
-                c.session.reject(code, phrase, None);
-                c.disposed = Some(reason);
-            }
-        }
-        self.drain(id);
     }
 
     /// Answers an incoming call with media on `local`; 488 when no codec is in common.
@@ -405,23 +368,7 @@ impl Calls {
 
     /// Timers of every call (and the ring timeout of call forward no answer).
     pub fn handle_timeout(&mut self, now: Instant) {
-        let rung_out: Vec<String> = self
-            .calls
-            .iter_mut()
-            .filter(|(_, c)| c.no_answer_at.is_some_and(|t| t <= now))
-            .map(|(id, c)| {
-                c.no_answer_at = None;
-                id.clone()
-            })
-            .collect();
-        for id in rung_out {
-            if self.calls.get(&id).is_some_and(|c| c.session.state() == CallState::Incoming) {
-                let busy = self.in_another_call();
-                if let d @ Disposition::Forward { .. } = self.consult(&id, busy, true) {
-                    self.dispose(&id, d);
-                }
-            }
-        }
+        self.policy_timeout(now);
         let due: Vec<String> = self
             .calls
             .iter()
@@ -438,7 +385,8 @@ impl Calls {
 
     /// The earliest timer of any call.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.calls.values().flat_map(|c| [c.session.poll_timeout(), c.no_answer_at]).flatten().min()
+        let forward = self.calls.values().filter_map(|c| c.forward_at.as_ref().map(|f| f.at));
+        self.calls.values().flat_map(|c| [c.session.poll_timeout(), c.no_answer_at]).flatten().chain(forward).min()
     }
 
     /// Drains every call (after a command).

@@ -13,6 +13,7 @@
 
 pub mod calls;
 pub mod feature_codes;
+pub mod forward;
 pub mod lamps;
 pub mod policy;
 pub mod transfer;

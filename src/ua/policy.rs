@@ -5,6 +5,7 @@
 //! the wall clock (time conditions need the local date and time); the user agent only tells
 //! it who calls, whether we are busy and whether the call has rung out.
 
+use crate::sip::invite::DiversionCause;
 use crate::sip::message::{Request, name};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +43,15 @@ impl ForwardKind {
             ForwardKind::NoAnswer => "no-answer",
         }
     }
+
+    /// The same reason for the Diversion and History-Info headers of the 302.
+    pub fn cause(self) -> DiversionCause {
+        match self {
+            ForwardKind::Unconditional => DiversionCause::Unconditional,
+            ForwardKind::Busy => DiversionCause::UserBusy,
+            ForwardKind::NoAnswer => DiversionCause::NoAnswer,
+        }
+    }
 }
 
 /// What to do with an incoming call.
@@ -49,7 +59,8 @@ impl ForwardKind {
 pub enum Disposition {
     /// Let it ring.
     Ring,
-    /// Answer with 302 Moved Temporarily to `target` (a number or a SIP URI).
+    /// Answer with 302 Moved Temporarily to `target` (a number or a SIP URI), with Diversion
+    /// and History-Info; for CFNA 181 first when [`CallPolicy::cfna_181`] says so.
     Forward {
         /// Where the call goes.
         target: String,
@@ -73,6 +84,11 @@ pub trait CallPolicy: Send + Sync {
     fn decide(&self, call: &IncomingCall) -> Disposition;
     /// After how long an unanswered call counts as rung out (`None`: never).
     fn ring_timeout(&self) -> Option<Duration>;
+    /// Whether call forward no answer sends 181 Call Is Being Forwarded before its 302
+    /// (default: no, the 302 alone).
+    fn cfna_181(&self) -> bool {
+        false
+    }
 }
 
 /// A shareable policy (cloned into the engine configuration).

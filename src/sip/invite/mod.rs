@@ -9,7 +9,8 @@
 //! BYE —, reject, CANCEL → 487. Both: BYE, re-INVITE for hold/resume with 491 glare handling
 //! (retry after 2.1–4 s when we own the Call-ID, 0–2 s otherwise, RFC 3261 §14.1).
 //!
-//! Reliable provisional responses (RFC 3262 PRACK, both roles) are in `prack.rs`.
+//! Reliable provisional responses (RFC 3262 PRACK, both roles) are in `prack.rs`; forwarding
+//! an incoming call (302 with Diversion and History-Info, 181 first) in `redirect.rs`.
 //!
 //! Requests are produced without Via (the user agent adds it with a fresh branch) and fed
 //! back through [`InviteSession::on_sent`] so that a CANCEL can copy the INVITE's Via.
@@ -25,9 +26,11 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 mod prack;
+mod redirect;
 mod transfer;
 
 pub use prack::TAG_100REL;
+pub use redirect::{DiversionCause, Redirect};
 
 /// Which side of the call we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,19 +318,6 @@ impl InviteSession {
         r.headers.insert(super::message::name("Unsupported"), unsupported.to_string());
         self.responses.push_back(r);
         self.end(Some(420), &format!("the caller requires {unsupported}"));
-    }
-
-    /// Forwards an incoming call: 302 Moved Temporarily with `target` as Contact and a
-    /// Diversion header (RFC 5806) naming us and why.
-    pub fn redirect(&mut self, target: &str, diversion: &str) {
-        if self.state != CallState::Incoming {
-            return;
-        }
-        let mut r = self.build_response(302, "Moved Temporarily", None);
-        r.headers.insert(Name::CONTACT, format!("<{target}>"));
-        r.headers.insert(super::message::name("Diversion"), diversion.to_string());
-        self.responses.push_back(r);
-        self.end(Some(302), "Moved Temporarily");
     }
 
     /// Hangs up: CANCEL before the answer, BYE after it.

@@ -1,7 +1,8 @@
 //! The forwarding editor (window "Forwarding rules"): per status the CFU / CFNA / CFB
-//! targets and their time conditions, ring timeout, call waiting, DND with its time
-//! condition and code, the two whitelists — every field checked as it is typed — and a
-//! checker saying what [`forwarding::decide`] does with a call from a number right now.
+//! targets and their time conditions, ring timeout, call waiting, 181 for CFNA, DND with its
+//! time condition and code, the calendar (time zone, office hours, holidays), the two
+//! whitelists — every field checked as it is typed — and a checker saying what
+//! [`forwarding::decide`] does with a call from a number right now.
 //!
 //! Saving writes the rules file atomically ([`forwarding::file::save`]); invalid input never
 //! saves. The saved rules are handed to whoever runs the engine through
@@ -36,6 +37,8 @@ pub struct ForwardingEditor {
     saved: Option<Rules>,
     on_saved: Option<SavedCallback>,
     now: Option<jiff::Timestamp>,
+    /// This computer's zone name (read once: the hint of an empty time zone field).
+    system_zone: String,
 }
 
 impl std::fmt::Debug for ForwardingEditor {
@@ -66,6 +69,7 @@ impl ForwardingEditor {
             saved: None,
             on_saved: None,
             now: None,
+            system_zone: forwarding::Zone::system().name().to_owned(),
         }
     }
 
@@ -231,6 +235,10 @@ pub fn editor_ui(ui: &mut Ui, ed: &mut ForwardingEditor) {
         ui.checkbox(&mut ed.draft.call_waiting, "Call waiting");
         ui.end_row();
         ui.label("");
+        ui.checkbox(&mut ed.draft.cfna_181, "Announce CFNA with 181")
+            .on_hover_text("Send 181 Call Is Being Forwarded before the 302 when the ring timeout forwards a call");
+        ui.end_row();
+        ui.label("");
         ui.checkbox(&mut ed.draft.dnd, "DND switch");
         ui.end_row();
         ui.label("DND time");
@@ -258,6 +266,9 @@ pub fn editor_ui(ui: &mut Ui, ed: &mut ForwardingEditor) {
     for (field, m) in errors.iter().filter(|(f, _)| f.starts_with("per_status.") && !f.starts_with(&this_tab)) {
         error_line(ui, &format!("{field}: {m}"));
     }
+
+    ui.separator();
+    calendar_ui(ui, ed, &errors);
 
     ui.separator();
     ui.heading("Whitelists");
@@ -301,6 +312,42 @@ pub fn editor_ui(ui: &mut Ui, ed: &mut ForwardingEditor) {
     if let Some((ok, m)) = &ed.message {
         ui.label(RichText::new(m).color(if *ok { theme::OK_TEXT } else { theme::ERROR_TEXT }));
     }
+}
+
+/// The calendar the time conditions refer to: time zone, office hours, holidays.
+fn calendar_ui(ui: &mut Ui, ed: &mut ForwardingEditor, errors: &super::forwarding_draft::FieldErrors) {
+    ui.heading("Calendar");
+    ui.label(RichText::new("For the time conditions office, out-of-office and holiday. One period a line.").weak());
+    ui.horizontal(|ui| {
+        ui.label("Time zone");
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut ed.draft.time_zone)
+                .hint_text(format!("empty: this computer's ({})", ed.system_zone))
+                .desired_width(220.0)
+                .char_limit(64),
+        );
+        set_name(ui, &r, "Time zone (IANA)");
+    });
+    if let Some(m) = errors.get("time_zone") {
+        error_line(ui, &format!("time_zone: {m}"));
+    }
+    ui.horizontal_top(|ui| {
+        for (title, name, hint, field) in [
+            ("Office hours", "Office hour periods", "mon-fri 08:00-17:00", "office_hours"),
+            ("Holidays", "Holiday dates", "2026-12-24..2026-12-26", "holidays"),
+        ] {
+            ui.vertical(|ui| {
+                ui.label(title);
+                let text = if field == "office_hours" { &mut ed.draft.office_hours } else { &mut ed.draft.holidays };
+                let r = ui.add(egui::TextEdit::multiline(text).hint_text(hint).desired_rows(3).desired_width(220.0));
+                set_name(ui, &r, name);
+                if let Some(m) = errors.get(field) {
+                    ui.set_max_width(240.0);
+                    error_line(ui, &format!("{field}: {m}"));
+                }
+            });
+        }
+    });
 }
 
 /// "What happens if [1005] calls now?"

@@ -2,7 +2,7 @@
 //! checked live into [`Rules`] with one message per bad field. No egui here, so the
 //! validation is testable on its own.
 
-use crate::forwarding::{Pattern, Rules, StatusKind, StatusRules, Target, TimeCondition};
+use crate::forwarding::{Pattern, Period, Rules, StatusKind, StatusRules, Target, TimeCondition, Zone};
 use std::collections::BTreeMap;
 
 /// The text fields of one status's forwards (empty target = off, empty time = always).
@@ -114,7 +114,15 @@ pub struct RulesDraft {
     pub fwd_whitelist: String,
     /// The DND whitelist, one pattern a line (commas also separate).
     pub dnd_whitelist: String,
-    /// What the editor does not show (status, zone, office hours, holidays, …) is kept from here.
+    /// CFNA announces the forward with 181 Call Is Being Forwarded before the 302.
+    pub cfna_181: bool,
+    /// The IANA time zone the time conditions are read in; empty = this computer's zone.
+    pub time_zone: String,
+    /// Office hours, one period a line (`;` also separates): `mon-fri 08:00-17:00`.
+    pub office_hours: String,
+    /// Holidays, one period a line (`;` also separates): `2026-12-24..2026-12-26`.
+    pub holidays: String,
+    /// What the editor does not show (whitelist size, …) is kept from here.
     base: Rules,
 }
 
@@ -125,6 +133,29 @@ pub fn status_index(kind: StatusKind) -> usize {
 
 fn patterns_text(list: &[Pattern]) -> String {
     list.iter().map(|p| p.as_str()).collect::<Vec<_>>().join("\n")
+}
+
+fn periods_text(list: &[Period]) -> String {
+    list.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+}
+
+/// Parses office hours or holidays: every period, or one message naming every bad one.
+/// Periods are separated by new lines or `;` (commas belong to day lists: `sat,sun`).
+pub fn parse_periods(text: &str) -> Result<Vec<Period>, String> {
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for item in text.split(['\n', ';']).map(str::trim).filter(|s| !s.is_empty()) {
+        match Period::parse(item) {
+            Ok(p) => good.push(p),
+            Err(e) => bad.push(e.to_string()),
+        }
+    }
+    if bad.is_empty() { Ok(good) } else { Err(bad.join("; ")) }
+}
+
+/// Parses the time zone field: empty = the system's zone (`None`), else an IANA name.
+pub fn parse_zone(text: &str) -> Result<Option<Zone>, String> {
+    if text.trim().is_empty() { Ok(None) } else { Zone::parse(text).map(Some) }
 }
 
 /// The forward field path of `kind`/`f` (`per_status.away.cfu`), `_time` appended for the condition.
@@ -171,6 +202,10 @@ impl RulesDraft {
             dnd_time: rules.dnd_time.to_string(),
             fwd_whitelist: patterns_text(&rules.fwd_whitelist),
             dnd_whitelist: patterns_text(&rules.dnd_whitelist),
+            cfna_181: rules.cfna_181,
+            time_zone: rules.time_zone.as_ref().map(|z| z.name().to_owned()).unwrap_or_default(),
+            office_hours: periods_text(&rules.office_hours),
+            holidays: periods_text(&rules.holidays),
             base: rules.clone(),
         }
     }
@@ -229,6 +264,10 @@ impl RulesDraft {
         note("dnd_time".into(), parse_time(&self.dnd_time).map(|c| rules.dnd_time = c));
         note("fwd_whitelist".into(), parse_whitelist(&self.fwd_whitelist).map(|l| rules.fwd_whitelist = l));
         note("dnd_whitelist".into(), parse_whitelist(&self.dnd_whitelist).map(|l| rules.dnd_whitelist = l));
+        rules.cfna_181 = self.cfna_181;
+        note("time_zone".into(), parse_zone(&self.time_zone).map(|z| rules.time_zone = z));
+        note("office_hours".into(), parse_periods(&self.office_hours).map(|l| rules.office_hours = l));
+        note("holidays".into(), parse_periods(&self.holidays).map(|l| rules.holidays = l));
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -247,9 +286,39 @@ mod tests {
         rules.per_status.away.cfu = Some(Target::parse("2000").unwrap());
         rules.fwd_whitelist = vec![Pattern::parse("_10XX").unwrap()];
         rules.ring_timeout = 25;
+        rules.time_zone = Some(Zone::parse("Europe/Berlin").unwrap());
+        rules.office_hours =
+            vec![Period::parse("mon-fri 08:00-17:00").unwrap(), Period::parse("sat 09:00-12:00").unwrap()];
+        rules.holidays = vec![Period::parse("2026-12-24..2026-12-26").unwrap()];
+        rules.cfna_181 = true;
         let draft = RulesDraft::from_rules(&rules);
         assert_eq!(draft.per_status[1].cfu, "2000");
+        assert_eq!(draft.time_zone, "Europe/Berlin");
+        assert_eq!(draft.office_hours, "mon-fri 08:00-17:00\nsat 09:00-12:00");
         assert_eq!(draft.build().unwrap(), rules);
+    }
+
+    #[test]
+    fn the_calendar_fields_are_checked() {
+        let mut draft = RulesDraft::from_rules(&Rules::default());
+        draft.time_zone = "Mars/Olympus".into();
+        draft.office_hours = "mon-fri 08:00-17:00; sat,sun 25:00-26:00".into();
+        draft.holidays = "2026-12-24\nchristmas".into();
+        let errors = draft.build().unwrap_err();
+        assert!(errors["time_zone"].contains("Mars/Olympus"), "{errors:?}");
+        assert!(errors["office_hours"].contains("sat,sun 25:00-26:00"), "{errors:?}");
+        assert!(!errors["office_hours"].contains("mon-fri"), "{errors:?}");
+        assert!(errors["holidays"].contains("christmas") && !errors["holidays"].contains("2026-12-24"), "{errors:?}");
+        // An office condition without office hours is refused by Rules::validate.
+        draft.time_zone = " ".into();
+        draft.office_hours.clear();
+        draft.holidays = "2026-12-24".into();
+        draft.status_mut(StatusKind::Available).cfu_time = "office".into();
+        let errors = draft.build().unwrap_err();
+        assert!(errors["per_status.available.cfu_time"].contains("needs office_hours"), "{errors:?}");
+        draft.office_hours = "mon-fri 08:00-17:00".into();
+        let rules = draft.build().unwrap();
+        assert_eq!((rules.time_zone, rules.office_hours.len(), rules.holidays.len()), (None, 1, 1));
     }
 
     #[test]
