@@ -294,6 +294,18 @@ pub enum Event {
         /// The server's entity tag for our state (to modify it from a later run).
         etag: Option<String>,
     },
+    /// The forwarding rules were sent to the PBX (`ok`), or sending them failed (`reason`;
+    /// retried in `retry_in_ms` unless `null`).
+    RulesSynced {
+        /// How: `ucm-api`.
+        via: String,
+        /// True when the PBX took them (and read back what was sent).
+        ok: bool,
+        /// Why it failed.
+        reason: Option<String>,
+        /// Milliseconds until the next attempt; `null` when it will not retry.
+        retry_in_ms: Option<u64>,
+    },
     /// Publishing our status failed.
     PublishFailed {
         /// How it was tried.

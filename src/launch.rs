@@ -75,7 +75,8 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
                 Ok(h) => {
                     let (mut send, events) = h.into_parts();
                     let (ui_tx, ui_rx) = std::sync::mpsc::channel();
-                    let sync = ucm_status_sync(&account, ui_tx.clone(), repaint.clone());
+                    let sync = ucm_status_sync(&account, ui_tx.clone(), repaint.clone()).map(Arc::new);
+                    let rules_sync = sync.clone();
                     // The status set in the status bar also selects which rules apply, and goes
                     // to the UCM when the account has its API configured.
                     let follow = policy.clone();
@@ -104,8 +105,17 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
                     if let Some(path) = rules_path {
                         app = app.with_rules_file(path);
                     }
-                    if let Some(policy) = policy {
-                        app = app.on_rules_saved(Box::new(move |r| policy.set(r.clone())));
+                    // Saved rules take effect here at once, and go to the UCM (so they hold
+                    // while Lampboard is closed) when the account has its API configured.
+                    if policy.is_some() || rules_sync.is_some() {
+                        app = app.on_rules_saved(Box::new(move |r| {
+                            if let Some(p) = &policy {
+                                p.set(r.clone());
+                            }
+                            if let Some(s) = &rules_sync {
+                                s.push_rules(r);
+                            }
+                        }));
                     }
                     if let Some(w) = accounts_window(restart_cfg) {
                         app = app.with_accounts(w);

@@ -401,3 +401,46 @@ async fn cli_rules_push_sends_the_forwarding_list() {
     let list = serde_json::to_string(&acc).unwrap();
     assert!(list.contains("\"cfu\":\"2000\""), "{list}");
 }
+
+/// The desktop app's UCM worker: a rules save goes to the UCM and is reported as
+/// `rules_synced`; a refused update is reported with its reason and retried after 2 s, and the
+/// retry lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apps_worker_pushes_saved_rules_and_retries_a_failure() {
+    use lampboard::api::Event;
+    let d = double_with_1001().await;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sync = lampboard::status_sync::StatusSync::spawn(config(&d), "1001".into(), tx, || {});
+    let mut rules = lampboard::forwarding::file::parse(
+        "status = \"away\"\nfwd_whitelist = [\"_10XX\"]\n[per_status.away]\ncfu = \"2000\"\n",
+    )
+    .unwrap();
+    d.fail_next("updateSIPAccount", -25);
+    sync.push_rules(&rules);
+    let first = tokio::task::spawn_blocking(move || {
+        let a = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        let b = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        (a, b, rx)
+    })
+    .await
+    .unwrap();
+    let Event::RulesSynced { via, ok, reason, retry_in_ms } = &first.0 else { panic!("{:?}", first.0) };
+    assert_eq!((via.as_str(), *ok, *retry_in_ms), ("ucm-api", false, Some(2000)), "{reason:?}");
+    assert!(reason.as_deref().is_some_and(|r| !r.is_empty()));
+    assert!(matches!(&first.1, Event::RulesSynced { ok: true, .. }), "{:?}", first.1);
+    let acc = d.account("1001").unwrap();
+    assert_eq!(acc["presence_status"], "away");
+    assert!(serde_json::to_string(&acc).unwrap().contains("\"cfu\":\"2000\""));
+    // A status change and a later rules save both land, each reported in its own way.
+    rules.status = lampboard::forwarding::StatusKind::Chat;
+    sync.set("dnd", None);
+    sync.push_rules(&rules);
+    let rx = first.2;
+    let got = tokio::task::spawn_blocking(move || {
+        (0..2).map(|_| rx.recv_timeout(Duration::from_secs(20)).unwrap()).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert!(got.iter().any(|e| matches!(e, Event::Published { via, .. } if via == "ucm-api")), "{got:?}");
+    assert!(got.iter().any(|e| matches!(e, Event::RulesSynced { ok: true, .. })), "{got:?}");
+}

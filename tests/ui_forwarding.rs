@@ -288,3 +288,23 @@ fn the_calendar_is_checked_saved_and_used_by_the_checker() {
     assert!(loaded.cfna_181);
     assert_eq!(h.state_mut().take_saved_rules(), Some(loaded));
 }
+
+#[test]
+fn what_the_pbx_said_to_the_saved_rules_is_shown_in_the_editor() {
+    let engine = RecordingEngine::default();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = editor(&engine, &tmp.path().join("rules.toml"));
+    engine.push(Event::RulesSynced {
+        via: "ucm-api".into(),
+        ok: false,
+        reason: Some("UCM answered -25".into()),
+        retry_in_ms: Some(8000),
+    });
+    h.run_steps(3);
+    let shown = h.state_mut().forwarding_mut().sync_message().map(str::to_string);
+    assert_eq!(shown.as_deref(), Some("Not sent to the UCM: UCM answered -25 (trying again in 8 s)"));
+    engine.push(Event::RulesSynced { via: "ucm-api".into(), ok: true, reason: None, retry_in_ms: None });
+    h.run_steps(3);
+    assert!(h.state_mut().forwarding_mut().sync_message().unwrap().starts_with("Sent to the UCM"));
+    assert!(h.query_by_label_contains("Sent to the UCM").is_some(), "the message is on screen");
+}

@@ -11,7 +11,7 @@ use super::views::io::IoPanel;
 use super::views::settings::SettingsView;
 use super::views::siplog::SipLogView;
 use super::views::{self, Outbox, ViewState, WallMode};
-use crate::api::Command;
+use crate::api::{Command, Event};
 use crate::forwarding::Rules;
 use crate::history::HistoryDb;
 use eframe::egui::{self, RichText};
@@ -197,6 +197,9 @@ impl LampboardApp {
         while n < MAX_EVENTS_PER_FRAME {
             let Some(e) = self.link.poll_event(at) else { break };
             self.history.record_event(&e);
+            if let Event::RulesSynced { via, ok, reason, retry_in_ms } = &e {
+                self.forwarding.sync_result(via, *ok, reason.as_deref(), *retry_in_ms);
+            }
             self.settings.on_event(&e);
             if self.siplog.on_event(&e) {
                 n += 1;

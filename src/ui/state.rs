@@ -224,6 +224,8 @@ impl ConsoleState {
             }
             Event::Unpublished { .. } => self.own.applied = None,
             Event::Stopped => self.stopped = true,
+            // The forwarding editor shows these (the app hands them over).
+            Event::RulesSynced { .. } => {}
             Event::Forwarded { remote, target, reason, .. } => {
                 self.last_ended = Some(format!("{} forwarded to {target}: {reason}", display_party(&remote)));
             }

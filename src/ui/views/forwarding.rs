@@ -30,6 +30,8 @@ pub struct ForwardingEditor {
     load_error: Option<String>,
     /// The last save's outcome: ok and what was said.
     message: Option<(bool, String)>,
+    /// What the PBX said to the last rules sent (`Event::RulesSynced`): ok and the words.
+    sync: Option<(bool, String)>,
     check_caller: String,
     check_status: StatusKind,
     check_busy: bool,
@@ -63,6 +65,7 @@ impl ForwardingEditor {
             path,
             load_error: None,
             message: None,
+            sync: None,
             check_caller: DEFAULT_CHECK_CALLER.into(),
             check_busy: false,
             check_rung_out: false,
@@ -89,6 +92,22 @@ impl ForwardingEditor {
     /// Calls `f` with the rules each time they are saved.
     pub fn on_saved(&mut self, f: SavedCallback) {
         self.on_saved = Some(f);
+    }
+
+    /// Shows what the PBX said to the rules sent after a save (`Event::RulesSynced`).
+    pub fn sync_result(&mut self, via: &str, ok: bool, reason: Option<&str>, retry_in_ms: Option<u64>) {
+        let pbx = if via == "ucm-api" { "the UCM" } else { "the PBX" };
+        self.sync = Some(if ok {
+            (true, format!("Sent to {pbx}: it forwards the same way while Lampboard is closed."))
+        } else {
+            let retry = retry_in_ms.map(|ms| format!(" (trying again in {} s)", ms.div_ceil(1000))).unwrap_or_default();
+            (false, format!("Not sent to {pbx}: {}{retry}", reason.unwrap_or("unknown error")))
+        });
+    }
+
+    /// The last `sync_result` as shown (tests).
+    pub fn sync_message(&self) -> Option<&str> {
+        self.sync.as_ref().map(|(_, m)| m.as_str())
     }
 
     /// The rules saved since the last call, if any (for the engine's call policy).
@@ -309,7 +328,7 @@ pub fn editor_ui(ui: &mut Ui, ed: &mut ForwardingEditor) {
             error_line(ui, &format!("Fix {} field(s) to save.", errors.len()));
         }
     });
-    if let Some((ok, m)) = &ed.message {
+    for (ok, m) in [&ed.message, &ed.sync].into_iter().flatten() {
         ui.label(RichText::new(m).color(if *ok { theme::OK_TEXT } else { theme::ERROR_TEXT }));
     }
 }
