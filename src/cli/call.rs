@@ -47,9 +47,17 @@ pub struct CallArgs {
     /// when the transfer is done.
     #[arg(long)]
     pub transfer: Option<String>,
-    /// Seconds between the answer and the transfer.
+    /// Attended transfer to this number or SIP URI: hold the answered call, call the target
+    /// to consult, then connect the two (REFER with Replaces); the run succeeds when the
+    /// transfer is done and both of our calls have ended.
+    #[arg(long)]
+    pub attended_transfer: Option<String>,
+    /// Seconds between the answer and the transfer (for an attended transfer: the consult call).
     #[arg(long, default_value_t = 1)]
     pub transfer_after: u64,
+    /// Attended transfer: seconds of consultation between the target's answer and the REFER.
+    #[arg(long, default_value_t = 1)]
+    pub consult_secs: u64,
     /// Park the answered call with the PBX's park code (sent as DTMF) after this many seconds.
     #[arg(long)]
     pub park_after: Option<u64>,
@@ -96,7 +104,7 @@ fn load_policy(arg: &str) -> Result<crate::ua::policy::PolicyHandle, String> {
     Ok(crate::engine::rules_policy::RulesPolicy::handle(rules).1)
 }
 
-fn audio(a: &AudioArgs) -> AudioFiles {
+pub(super) fn audio(a: &AudioArgs) -> AudioFiles {
     AudioFiles {
         play: a.play.clone(),
         record: a.record.clone(),
@@ -116,84 +124,205 @@ pub fn call(args: &CallArgs) -> i32 {
         Err(code) => return code,
     };
     cfg.audio = audio(&args.audio);
+    if args.transfer.is_some() && args.attended_transfer.is_some() {
+        eprintln!("lampboard: --transfer and --attended-transfer exclude each other");
+        return super::EXIT_USAGE;
+    }
     let dial = Command::Dial { target: args.target.clone() };
-    let ctl = session::Control::default();
-    let duration = args.duration;
-    let dtmf = args.dtmf.clone();
-    let transfer = args.transfer.clone();
-    let transfer_after = args.transfer_after;
-    let park_after = args.park_after;
-    let mut transfer_done = transfer.is_none();
-    let mut answered_at: Option<Instant> = None;
-    let mut call_id = String::new();
-    let mut media_seen = false;
-    let mut ended = false;
-    session::run(cfg, vec![dial], None, ctl, move |ev, ctl| {
+    let mut run = CallRun::new(args);
+    session::run(cfg, vec![dial], None, session::Control::default(), move |ev, ctl| run.on_event(ev, ctl))
+}
+
+/// What `lampboard call` does with the events of its calls: the call it dialed, and for an
+/// attended transfer the consult call.
+struct CallRun {
+    duration: Option<u64>,
+    dtmf: Option<String>,
+    transfer: Option<String>,
+    attended: Option<String>,
+    transfer_after: u64,
+    consult_secs: u64,
+    park_after: Option<u64>,
+    /// The call we dialed (the first call event).
+    main: Option<String>,
+    /// The consult call of an attended transfer.
+    consult: Option<String>,
+    answered_at: Option<Instant>,
+    transfer_done: bool,
+    main_ended: bool,
+    consult_ended: bool,
+    /// Media statistics still expected (one per answered call).
+    media_due: u32,
+}
+
+impl CallRun {
+    fn new(args: &CallArgs) -> CallRun {
+        CallRun {
+            duration: args.duration,
+            dtmf: args.dtmf.clone(),
+            transfer: args.transfer.clone(),
+            attended: args.attended_transfer.clone(),
+            transfer_after: args.transfer_after,
+            consult_secs: args.consult_secs,
+            park_after: args.park_after,
+            main: None,
+            consult: None,
+            answered_at: None,
+            transfer_done: args.transfer.is_none() && args.attended_transfer.is_none(),
+            main_ended: false,
+            consult_ended: false,
+            media_due: 0,
+        }
+    }
+
+    fn on_event(&mut self, ev: &Event, ctl: &mut session::Control) {
         match ev {
             Event::Call { id, state, code, reason, .. } => {
-                call_id = id.clone();
-                match state.as_str() {
-                    "answered" if answered_at.is_none() => {
-                        answered_at = Some(Instant::now());
-                        if let Some(d) = &dtmf {
-                            ctl.send.push(Command::SendDtmf { call: id.clone(), digits: d.clone() });
-                        }
-                        if let Some(t) = &transfer {
-                            ctl.deadline = Some(Instant::now() + Duration::from_secs(transfer_after));
-                            ctl.on_deadline = vec![Command::Transfer {
-                                call: id.clone(),
-                                target: t.clone(),
-                                consult: None,
-                                attended: false,
-                            }];
-                        } else if let Some(secs) = park_after {
-                            ctl.deadline = Some(Instant::now() + Duration::from_secs(secs));
-                            ctl.on_deadline = vec![Command::Park { call: id.clone() }];
-                        } else if let Some(secs) = duration {
-                            ctl.deadline = Some(Instant::now() + Duration::from_secs(secs));
-                            ctl.on_deadline = vec![Command::Hangup { call: id.clone() }];
-                        }
-                    }
-                    "ended" => {
-                        ended = true;
-                        if answered_at.is_some() && !transfer_done {
-                            ctl.fail("the call ended before the transfer was done".into());
-                        } else if answered_at.is_some() {
-                            ctl.ok = true;
-                        } else {
-                            let why = reason.clone().unwrap_or_default();
-                            ctl.fail(match code {
-                                Some(c) if !why.starts_with(&c.to_string()) => format!("call failed: {c} {why}"),
-                                _ => format!("call failed: {why}"),
-                            });
-                        }
-                        if !media_seen && answered_at.is_some() {
-                            // wait for the media statistics
-                            ctl.deadline = Some(Instant::now() + Duration::from_secs(3));
-                            ctl.on_deadline.clear();
-                            ctl.stop_at_deadline = true;
-                        } else {
-                            ctl.stop = true;
-                        }
-                    }
-                    _ => {}
+                if self.main.is_none() {
+                    self.main = Some(id.clone());
+                } else if self.main.as_deref() != Some(id.as_str()) && self.consult.is_none() && self.attended.is_some()
+                {
+                    self.consult = Some(id.clone());
+                }
+                if self.main.as_deref() == Some(id.as_str()) {
+                    self.main_event(id, state, *code, reason.as_deref(), ctl);
+                } else if self.consult.as_deref() == Some(id.as_str()) {
+                    self.consult_event(id, state, *code, reason.as_deref(), ctl);
                 }
             }
             Event::Transfer { state, code, .. } => match state.as_str() {
-                "done" => transfer_done = true,
+                "done" => {
+                    self.transfer_done = true;
+                    if let Some(k) = self.consult.clone().filter(|_| !self.consult_ended) {
+                        // The target ends the replaced consult call itself (RFC 3891); when it
+                        // does not within a few seconds, we do.
+                        ctl.deadline = Some(Instant::now() + Duration::from_secs(CONSULT_GRACE_SECS));
+                        ctl.on_deadline = vec![Command::Hangup { call: k }];
+                        ctl.stop_at_deadline = false;
+                    }
+                }
                 "failed" => ctl.fail(format!("transfer failed: {}", code.map(|c| c.to_string()).unwrap_or_default())),
                 _ => {}
             },
             Event::Media { .. } => {
-                media_seen = true;
-                if ended {
-                    ctl.stop = true;
-                }
+                self.media_due = self.media_due.saturating_sub(1);
+                self.maybe_finish(ctl);
             }
             _ => {}
         }
-        let _ = &call_id;
-    })
+    }
+
+    fn main_event(
+        &mut self,
+        id: &str,
+        state: &str,
+        code: Option<u16>,
+        reason: Option<&str>,
+        ctl: &mut session::Control,
+    ) {
+        match state {
+            "answered" if self.answered_at.is_none() => {
+                self.answered_at = Some(Instant::now());
+                self.media_due += 1;
+                if let Some(d) = &self.dtmf {
+                    ctl.send.push(Command::SendDtmf { call: id.to_string(), digits: d.clone() });
+                }
+                let later = |secs| Some(Instant::now() + Duration::from_secs(secs));
+                if let Some(t) = &self.transfer {
+                    ctl.deadline = later(self.transfer_after);
+                    ctl.on_deadline = vec![transfer_command(id, t, None, false)];
+                } else if let Some(t) = &self.attended {
+                    // Step one: hold the call and call the target to consult.
+                    ctl.deadline = later(self.transfer_after);
+                    ctl.on_deadline = vec![transfer_command(id, t, None, true)];
+                } else if let Some(secs) = self.park_after {
+                    ctl.deadline = later(secs);
+                    ctl.on_deadline = vec![Command::Park { call: id.to_string() }];
+                } else if let Some(secs) = self.duration {
+                    ctl.deadline = later(secs);
+                    ctl.on_deadline = vec![Command::Hangup { call: id.to_string() }];
+                }
+            }
+            "ended" => {
+                self.main_ended = true;
+                if self.answered_at.is_some() && !self.transfer_done {
+                    if let Some(k) = self.consult.clone().filter(|_| !self.consult_ended) {
+                        ctl.send.push(Command::Hangup { call: k });
+                    }
+                    ctl.fail("the call ended before the transfer was done".into());
+                } else if self.answered_at.is_none() {
+                    let why = reason.unwrap_or_default();
+                    ctl.fail(match code {
+                        Some(c) if !why.starts_with(&c.to_string()) => format!("call failed: {c} {why}"),
+                        _ => format!("call failed: {why}"),
+                    });
+                }
+                self.maybe_finish(ctl);
+            }
+            _ => {}
+        }
+    }
+
+    fn consult_event(
+        &mut self,
+        id: &str,
+        state: &str,
+        code: Option<u16>,
+        reason: Option<&str>,
+        ctl: &mut session::Control,
+    ) {
+        match state {
+            "answered" => {
+                self.media_due += 1;
+                // Step two: connect the held call with the consulted target (REFER with Replaces).
+                let main = self.main.clone().unwrap_or_default();
+                ctl.deadline = Some(Instant::now() + Duration::from_secs(self.consult_secs));
+                ctl.on_deadline = vec![transfer_command(&main, "", Some(id), false)];
+            }
+            "ended" => {
+                self.consult_ended = true;
+                if !self.transfer_done {
+                    let why = reason.unwrap_or_default();
+                    let c = code.map(|c| format!("{c} ")).unwrap_or_default();
+                    ctl.fail(format!("the consult call ended before the transfer: {c}{why}"));
+                }
+                self.maybe_finish(ctl);
+            }
+            _ => {}
+        }
+    }
+
+    /// Stops once every call is over and its media statistics are out (at most a few seconds
+    /// after the last call ended).
+    fn maybe_finish(&mut self, ctl: &mut session::Control) {
+        let calls_over = self.main_ended && (self.consult.is_none() || self.consult_ended);
+        if !calls_over {
+            return;
+        }
+        if self.answered_at.is_some() && self.transfer_done && ctl.failure.is_none() {
+            ctl.ok = true;
+        }
+        if self.media_due == 0 || ctl.failure.is_some() {
+            ctl.stop = true;
+        } else if !ctl.stop_at_deadline {
+            // wait for the media statistics
+            ctl.deadline = Some(Instant::now() + Duration::from_secs(3));
+            ctl.on_deadline.clear();
+            ctl.stop_at_deadline = true;
+        }
+    }
+}
+
+/// Seconds the transfer target gets to end the consult call it replaced.
+const CONSULT_GRACE_SECS: u64 = 5;
+
+fn transfer_command(call: &str, target: &str, consult: Option<&str>, attended: bool) -> Command {
+    Command::Transfer {
+        call: call.to_string(),
+        target: target.to_string(),
+        consult: consult.map(str::to_string),
+        attended,
+    }
 }
 
 /// Runs `lampboard answer`; returns the exit code.
