@@ -147,6 +147,8 @@ struct CallRun {
     main: Option<String>,
     /// The consult call of an attended transfer.
     consult: Option<String>,
+    /// The main call is being replaced (RFC 3891): the next new call takes its place.
+    main_replaced: bool,
     answered_at: Option<Instant>,
     transfer_done: bool,
     main_ended: bool,
@@ -167,6 +169,7 @@ impl CallRun {
             park_after: args.park_after,
             main: None,
             consult: None,
+            main_replaced: false,
             answered_at: None,
             transfer_done: args.transfer.is_none() && args.attended_transfer.is_none(),
             main_ended: false,
@@ -180,6 +183,11 @@ impl CallRun {
             Event::Call { id, state, code, reason, .. } => {
                 if self.main.is_none() {
                     self.main = Some(id.clone());
+                } else if self.main_replaced && self.main.as_deref() != Some(id.as_str()) {
+                    // The call that replaces ours (a pickup of our ringing call, RFC 3891)
+                    // carries on as our call; the old one ends on its own.
+                    self.main = Some(id.clone());
+                    self.main_replaced = false;
                 } else if self.main.as_deref() != Some(id.as_str()) && self.consult.is_none() && self.attended.is_some()
                 {
                     self.consult = Some(id.clone());
@@ -190,7 +198,8 @@ impl CallRun {
                     self.consult_event(id, state, *code, reason.as_deref(), ctl);
                 }
             }
-            Event::Transfer { state, code, .. } => match state.as_str() {
+            Event::Transfer { id, state, code, .. } => match state.as_str() {
+                "replaced" if self.main.as_deref() == Some(id.as_str()) => self.main_replaced = true,
                 "done" => {
                     self.transfer_done = true;
                     if let Some(k) = self.consult.clone().filter(|_| !self.consult_ended) {
