@@ -6,6 +6,7 @@ use crate::api::{Command, Event};
 use crate::engine::media::AudioFiles;
 use crate::media::audio::{AudioDevices, BackendKind};
 use clap::Args;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -147,6 +148,8 @@ struct CallRun {
     main: Option<String>,
     /// The consult call of an attended transfer.
     consult: Option<String>,
+    /// When the REFER of an attended transfer goes out.
+    refer_at: Option<Instant>,
     /// The main call is being replaced (RFC 3891): the next new call takes its place.
     main_replaced: bool,
     answered_at: Option<Instant>,
@@ -170,6 +173,7 @@ impl CallRun {
             main: None,
             consult: None,
             main_replaced: false,
+            refer_at: None,
             answered_at: None,
             transfer_done: args.transfer.is_none() && args.attended_transfer.is_none(),
             main_ended: false,
@@ -285,12 +289,17 @@ impl CallRun {
                 self.media_due += 1;
                 // Step two: connect the held call with the consulted target (REFER with Replaces).
                 let main = self.main.clone().unwrap_or_default();
-                ctl.deadline = Some(Instant::now() + Duration::from_secs(self.consult_secs));
+                let at = Instant::now() + Duration::from_secs(self.consult_secs);
+                self.refer_at = Some(at);
+                ctl.deadline = Some(at);
                 ctl.on_deadline = vec![transfer_command(&main, "", Some(id), false)];
             }
             "ended" => {
                 self.consult_ended = true;
-                if !self.transfer_done {
+                // Once the REFER is out, a target that honours Replaces ends the consult call
+                // itself, possibly before the transferee's final NOTIFY reaches us.
+                let referred = self.refer_at.is_some_and(|t| Instant::now() >= t);
+                if !self.transfer_done && !referred {
                     let why = reason.unwrap_or_default();
                     let c = code.map(|c| format!("{c} ")).unwrap_or_default();
                     ctl.fail(format!("the consult call ended before the transfer: {c}{why}"));
@@ -350,60 +359,82 @@ pub fn answer(args: &AnswerArgs) -> i32 {
             }
         }
     }
-    let ctl = session::Control::default();
-    let wanted = args.count.max(1);
-    let rings = args.after_rings;
-    let duration = args.duration;
-    let mut answered = 0u32;
-    let mut done = 0u32;
-    let mut stats = 0u32;
-    // Calls our rules forwarded or rejected, or that ended before we answered.
-    let mut unanswered = 0u32;
-    let mut answering: std::collections::HashSet<String> = Default::default();
-    let mut talked: std::collections::HashSet<String> = Default::default();
-    session::run(cfg, Vec::new(), None, ctl, move |ev, ctl| match ev {
-        Event::Call { id, state, direction, .. } if direction == "in" => match state.as_str() {
-            "ringing" if answered < wanted => {
-                answered += 1;
-                answering.insert(id.clone());
-                let answer = Command::Answer { call: id.clone() };
-                if rings == 0 {
-                    ctl.send.push(answer);
+    let mut run = AnswerRun {
+        wanted: args.count.max(1),
+        rings: args.after_rings,
+        duration: args.duration,
+        ..AnswerRun::default()
+    };
+    session::run(cfg, Vec::new(), None, session::Control::default(), move |ev, ctl| run.on_event(ev, ctl))
+}
+
+/// What `lampboard answer` does with its calls: it answers `wanted` incoming calls, and also
+/// carries the calls the user agent starts by itself — the call to a transfer target when a
+/// caller transfers us (REFER), and a call that replaces one of ours (INVITE with Replaces) —
+/// until every call is over and has reported its media statistics.
+#[derive(Default)]
+struct AnswerRun {
+    wanted: u32,
+    rings: u64,
+    duration: Option<u64>,
+    /// Incoming calls we chose to answer.
+    answered: u32,
+    /// Calls our rules forwarded or rejected, or that ended before we answered.
+    unanswered: u32,
+    /// Every answered call (ours, transfer-made, replacing).
+    talked: HashSet<String>,
+    /// Calls whose media statistics came.
+    reported: HashSet<String>,
+    /// Calls not ended yet.
+    live: HashSet<String>,
+    /// The user agent is taking an incoming call that replaces one of ours: it answers it.
+    replacing: bool,
+}
+
+impl AnswerRun {
+    fn on_event(&mut self, ev: &Event, ctl: &mut session::Control) {
+        match ev {
+            Event::Transfer { state, .. } if state == "replaced" => self.replacing = true,
+            Event::Call { id, state, direction, .. } => {
+                if state == "ended" {
+                    self.live.remove(id);
                 } else {
-                    ctl.deadline = Some(Instant::now() + Duration::from_secs(rings));
-                    ctl.on_deadline = vec![answer];
+                    self.live.insert(id.clone());
+                }
+                match (direction.as_str(), state.as_str()) {
+                    ("in", "ringing") if self.replacing => self.replacing = false,
+                    ("in", "ringing") if self.answered < self.wanted => {
+                        self.answered += 1;
+                        let answer = Command::Answer { call: id.clone() };
+                        if self.rings == 0 {
+                            ctl.send.push(answer);
+                        } else {
+                            ctl.deadline = Some(Instant::now() + Duration::from_secs(self.rings));
+                            ctl.on_deadline = vec![answer];
+                        }
+                    }
+                    ("in", "ringing") => ctl.send.push(Command::Reject { call: id.clone(), code: 486 }),
+                    (_, "answered") => {
+                        self.talked.insert(id.clone());
+                        if let Some(secs) = self.duration {
+                            ctl.deadline = Some(Instant::now() + Duration::from_secs(secs));
+                            ctl.on_deadline = vec![Command::Hangup { call: id.clone() }];
+                        }
+                    }
+                    // Never answered: forwarded or rejected by our rules, or the caller gave up.
+                    ("in", "ended") if !self.talked.contains(id) => self.unanswered += 1,
+                    _ => {}
                 }
             }
-            "ringing" => ctl.send.push(Command::Reject { call: id.clone(), code: 486 }),
-            "answered" => {
-                answering.remove(id);
-                talked.insert(id.clone());
-                if let Some(secs) = duration {
-                    ctl.deadline = Some(Instant::now() + Duration::from_secs(secs));
-                    ctl.on_deadline = vec![Command::Hangup { call: id.clone() }];
-                }
+            Event::Media { id, .. } => {
+                self.reported.insert(id.clone());
             }
-            "ended" if !talked.contains(id) => {
-                // Never answered: forwarded or rejected by our rules, or the caller gave up.
-                answering.remove(id);
-                unanswered += 1;
-                if stats + unanswered >= wanted {
-                    ctl.ok = true;
-                    ctl.stop = true;
-                }
-            }
-            "ended" => {
-                done += 1;
-            }
-            _ => {}
-        },
-        Event::Media { .. } => {
-            stats += 1;
-            if stats + unanswered >= wanted || (done >= wanted && stats >= done) {
-                ctl.ok = true;
-                ctl.stop = true;
-            }
+            _ => return,
         }
-        _ => {}
-    })
+        let handled = self.reported.len() as u32 + self.unanswered >= self.wanted;
+        if handled && self.live.is_empty() && self.talked.is_subset(&self.reported) {
+            ctl.ok = true;
+            ctl.stop = true;
+        }
+    }
 }
