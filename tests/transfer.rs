@@ -8,7 +8,12 @@
 //! dials the Refer-To URI with the `?Replaces=` part garbled into the Request-URI and no
 //! Replaces header, and as target it takes such an INVITE as a new call. The attended test
 //! therefore proves the REFER we send (Refer-To with our consult dialog's Replaces) and that
-//! Lampboard ends the consult call itself when the target does not replace it.
+//! Lampboard ends the consult call itself when the target does not replace it
+//! (tests/transfer_attended_replaces.rs has targets that do).
+//!
+//! The other way round, baresip B transfers Lampboard (REFER): Lampboard calls C, reports
+//! the sipfrag NOTIFYs, B hangs up, and C hears Lampboard's tone. (Lampboard's own recording is
+//! not checked there: `--record` is one file for all calls of a run, and two calls overlap.)
 
 mod common;
 #[path = "support/transfer_audio.rs"]
@@ -132,4 +137,41 @@ fn attended_transfer_connects_the_held_caller_with_the_consulted_target() {
     let consult_media = seen.iter().find(|v| v["event"] == "media" && v["id"] == "c2").unwrap();
     assert!(consult_media["rx_packets"].as_u64().unwrap_or(0) >= 50, "we heard C while consulting: {consult_media}");
     assert_b_and_c_talk(tmp.path(), &db, &dc, "1971", "1972");
+}
+
+#[test]
+fn baresip_transfers_lampboard_which_calls_the_target_and_talks() {
+    let k = Kamailio::start(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (db, dc) = (tmp.path().join("b"), tmp.path().join("c"));
+    let (ta, tc) = (tone(&tmp.path().join("a.wav"), 1000, 60), tone(&tmp.path().join("c.wav"), C_TONE, 60));
+    let _b = start_baresip(&k, &db, "1981", &[]);
+    let _c = start_baresip(&k, &dc, "1982", &[("PLAY", tc.to_str().unwrap())]);
+    // Lampboard (1980) answers B, and hangs up each answered call 5 s after its answer.
+    let mut a = common::Running::spawn({
+        let mut c = account_cmd(&k, &["answer", "--duration", "5"], "1980");
+        c.args(["--play", ta.to_str().unwrap()]);
+        c
+    });
+    a.wait_event("registered", Duration::from_secs(10)).expect("registered");
+    let b = |args: &[&str]| testbed("baresip.sh").arg("cmd").arg(&db).args(args).output().unwrap();
+    assert!(b(&["dial", "sip:1980@127.0.0.1"]).status.success());
+    baresip_wait(&db, "ESTABLISHED", 10);
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(b(&["transfer", "sip:1982@127.0.0.1"]).status.success(), "baresip sends the REFER");
+    let (code, seen) = a.wait(Duration::from_secs(30));
+    assert_eq!(code, 0, "{seen:#?}");
+    let requested = seen.iter().find(|v| v["event"] == "transfer" && v["state"] == "requested").expect("REFER");
+    assert_eq!(requested["target"], "sip:1982@127.0.0.1");
+    // The transferor hung up on us once our NOTIFY said 200; our call to C was answered.
+    assert_eq!(ended_reason(&seen, "c1"), "the other side hung up");
+    assert!(call_states(&seen, "c2").contains(&"answered"), "{seen:#?}");
+    assert_eq!(ended_reason(&seen, "c2"), "hung up");
+    let media = seen.iter().find(|v| v["event"] == "media" && v["id"] == "c2").expect("media statistics of c2");
+    assert!(media["rx_packets"].as_u64().unwrap_or(0) >= 150, "we received C's audio: {media}");
+    assert_eq!(active_calls(&baresip_calls(&db)), Some(0), "B has no call left");
+    baresip_wait(&dc, "none", 5);
+    let c_heard = tmp.path().join("c-heard.wav");
+    baresip_heard(&dc, &c_heard);
+    assert_tone(&c_heard, 1000.0, "C hears the transferred Lampboard");
 }
