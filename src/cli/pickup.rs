@@ -42,45 +42,56 @@ pub fn run(args: &PickupArgs) -> i32 {
     let duration = args.duration;
     let wait = args.wait;
     let give_up = Instant::now() + Duration::from_secs(wait);
-    let mut state = Pickup::Waiting;
+    // Shared with the tick: only a line that never rang makes the run give up.
+    let shared = std::rc::Rc::new(std::cell::Cell::new(Pickup::Waiting));
+    let seen = shared.clone();
     let ctl = session::Control::default();
-    let on_event = move |ev: &Event, ctl: &mut session::Control| match ev {
-        Event::Lamp(l) if (l.ext == ext || l.uri == ext) && l.line == "ringing" && state == Pickup::Waiting => {
-            state = Pickup::Calling;
-            ctl.send.push(Command::Pickup { ext: ext.clone() });
+    let on_event = move |ev: &Event, ctl: &mut session::Control| {
+        let mut state = shared.get();
+        on_event(&ext, duration, &mut state, ev, ctl);
+        shared.set(state);
+    };
+    let on_tick = move |now: Instant, ctl: &mut session::Control| {
+        if now >= give_up && seen.get() == Pickup::Waiting && ctl.failure.is_none() {
+            ctl.fail(format!("nothing to pick up: the line did not ring within {wait} s"));
         }
-        Event::Call { id, state: s, code, reason, .. } if state != Pickup::Waiting => match s.as_str() {
-            "answered" if state == Pickup::Calling => {
-                state = Pickup::Talking;
+    };
+    session::run_ticking(cfg, vec![watch], None, ctl, on_event, on_tick)
+}
+
+/// Follows the colleague's lamp and then the pickup call.
+fn on_event(ext: &str, duration: Option<u64>, state: &mut Pickup, ev: &Event, ctl: &mut session::Control) {
+    match ev {
+        Event::Lamp(l) if (l.ext == ext || l.uri == ext) && l.line == "ringing" && *state == Pickup::Waiting => {
+            *state = Pickup::Calling;
+            ctl.send.push(Command::Pickup { ext: ext.to_string() });
+        }
+        Event::Call { id, state: s, code, reason, .. } if *state != Pickup::Waiting => match s.as_str() {
+            "answered" if *state == Pickup::Calling => {
+                *state = Pickup::Talking;
                 if let Some(secs) = duration {
                     ctl.deadline = Some(Instant::now() + Duration::from_secs(secs));
                     ctl.on_deadline = vec![Command::Hangup { call: id.clone() }];
                 }
             }
-            "ended" if state == Pickup::Talking => {
-                state = Pickup::Over;
+            "ended" if *state == Pickup::Talking => {
+                *state = Pickup::Over;
                 ctl.ok = true;
                 // wait for the media statistics
                 ctl.deadline = Some(Instant::now() + Duration::from_secs(3));
                 ctl.on_deadline.clear();
                 ctl.stop_at_deadline = true;
             }
-            "ended" if state == Pickup::Calling => {
+            "ended" if *state == Pickup::Calling => {
                 let why = reason.clone().unwrap_or_default();
                 let c = code.map(|c| format!("{c} ")).unwrap_or_default();
                 ctl.fail(format!("pickup failed: {c}{why}"));
             }
             _ => {}
         },
-        Event::Media { .. } if state == Pickup::Over => ctl.stop = true,
+        Event::Media { .. } if *state == Pickup::Over => ctl.stop = true,
         _ => {}
-    };
-    let on_tick = move |now: Instant, ctl: &mut session::Control| {
-        if now >= give_up && !ctl.ok && ctl.failure.is_none() && ctl.deadline.is_none() {
-            ctl.fail(format!("nothing to pick up: the line did not ring within {wait} s"));
-        }
-    };
-    session::run_ticking(cfg, vec![watch], None, ctl, on_event, on_tick)
+    }
 }
 
 /// Where a pickup stands.
