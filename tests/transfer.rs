@@ -175,3 +175,23 @@ fn baresip_transfers_lampboard_which_calls_the_target_and_talks() {
     baresip_heard(&dc, &c_heard);
     assert_tone(&c_heard, 1000.0, "C hears the transferred Lampboard");
 }
+
+#[test]
+fn blind_transfer_to_nobody_is_reported_failed_and_the_call_stays_ours() {
+    let k = Kamailio::start(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("b");
+    let _b = start_baresip(&k, &db, "1991", &[]);
+    // 1999 is a user of the test bed, but nobody registered it: Kamailio answers B's INVITE 404.
+    let args = ["call", "1991", "--transfer", "1999", "--audio", "null"];
+    let out = account_cmd(&k, &args, "1990").output().unwrap();
+    let seen = lines(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "a failed transfer fails the run: {seen:#?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("transfer failed: 404"));
+    let failed = seen.iter().position(|v| v["event"] == "transfer" && v["state"] == "failed").expect("failed");
+    assert_eq!(seen[failed]["code"], 404);
+    // B kept the call with us after the failure (RFC 3515); our run then hung it up itself.
+    let ended = seen.iter().position(|v| v["event"] == "call" && v["state"] == "ended").expect("ended");
+    assert!(ended > failed, "{seen:#?}");
+    assert_eq!(ended_reason(&seen, "c1"), "hung up");
+}
