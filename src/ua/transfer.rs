@@ -288,13 +288,21 @@ impl super::UserAgent {
 /// * Asterisk chan_sip with `notifycid` marks the Call-ID `pickup-…`: the PBX picks up its
 ///   own call, so the INVITE goes to the colleague's URI (the PBX) with the tags as seen
 ///   from the colleague's side.
-/// * Otherwise the ids are the real end-to-end dialog's (Kamailio's pua_dialoginfo):
+/// * Otherwise (and when the caller is known and not withheld) the ids are taken to be the
+///   real end-to-end dialog's, as Kamailio's pua_dialoginfo sends them:
 ///   RFC 3891 lets only the UA that *initiated* an early dialog replace it, so the INVITE
 ///   goes to the caller (the dialog's remote identity) with the tags from its side — its
 ///   local tag is the colleague's remote tag. The caller then drops its ringing call.
+/// * With no reachable caller, the colleague's URI as for chan_sip.
+///
+/// Not verified against a B2BUA that sends real ids of its own leg (FreeSWITCH): there the
+/// PBX, not the caller's phone, initiated the ringing dialog, so the INVITE must be taken by
+/// the PBX on its way to the caller.
 pub fn pickup_plan(watched: &str, d: &DialogEntry) -> Option<(String, Replaces)> {
     let (call_id, local, remote) = (d.call_id.clone()?, d.local_tag.clone()?, d.remote_tag.clone()?);
-    let caller = d.remote_identity.clone().filter(|u| u.contains(':') && !call_id.starts_with("pickup-"));
+    // A withheld caller (`sip:anonymous@anonymous.invalid`) cannot be reached: the PBX then.
+    let reachable = |u: &String| u.contains(':') && !u.to_ascii_lowercase().ends_with("@anonymous.invalid");
+    let caller = d.remote_identity.clone().filter(|u| reachable(u) && !call_id.starts_with("pickup-"));
     Some(match caller {
         Some(caller) => (caller, Replaces { call_id, to_tag: remote, from_tag: local, early_only: true }),
         None => (watched.to_string(), Replaces { call_id, to_tag: local, from_tag: remote, early_only: true }),
@@ -337,6 +345,8 @@ mod tests {
         assert_eq!(r.to_header(), "pickup-x@h;to-tag=callee-tag;from-tag=caller-tag;early-only");
         let (to, _) = pickup_plan("sip:2000@pbx", &ringing("abc", None)).unwrap();
         assert_eq!(to, "sip:2000@pbx", "no caller known: the colleague's URI");
+        let (to, _) = pickup_plan("sip:2000@pbx", &ringing("abc", Some("sip:anonymous@anonymous.invalid"))).unwrap();
+        assert_eq!(to, "sip:2000@pbx", "a withheld caller cannot be reached");
         let mut no_tag = ringing("abc", Some("sip:2002@pbx"));
         no_tag.remote_tag = None;
         assert_eq!(pickup_plan("sip:2000@pbx", &no_tag), None);
