@@ -227,11 +227,13 @@ pub enum Event {
     },
     /// A transfer's progress: `requested` (the other side asks us to call `target`),
     /// `accepted`, `trying`, `done` (the transferee reached the target; our call ends) or
-    /// `failed` (with the code; our call stays).
+    /// `failed` (with the code; our call stays); `replaced` when an INVITE with Replaces from
+    /// `target` takes the place of call `id` (attended transfer to us, or a pickup of the
+    /// callee we are ringing): the new call follows as an incoming call, and `id` ends.
     Transfer {
         /// The call being transferred.
         id: String,
-        /// requested, accepted, trying, done or failed.
+        /// requested, accepted, trying, done, failed or replaced.
         state: String,
         /// The transfer target (SIP URI).
         target: String,

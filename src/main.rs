@@ -21,6 +21,7 @@ fn main() {
         Some(Sub::Watch(args)) => cli::watch::run(args),
         Some(Sub::Call(args)) => cli::call::call(args),
         Some(Sub::Answer(args)) => cli::call::answer(args),
+        Some(Sub::Pickup(args)) => cli::pickup::run(args),
         Some(Sub::Presence { action }) => cli::presence::run(action),
         Some(Sub::Rules { action }) => cli::rules::run(action),
         Some(Sub::Account { action }) => cli::account::run(action),

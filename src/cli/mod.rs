@@ -19,6 +19,7 @@ pub mod call;
 pub mod devices;
 pub mod feature_calls;
 pub mod history;
+pub mod pickup;
 pub mod presence;
 pub mod rules;
 pub mod rules_push;
@@ -53,6 +54,8 @@ pub enum Sub {
     Call(call::CallArgs),
     /// Wait for incoming calls and answer them; audio from/to WAV files or the sound devices.
     Answer(call::AnswerArgs),
+    /// Pick up a colleague's ringing call (directed pickup) and talk with the caller.
+    Pickup(pickup::PickupArgs),
     /// List the sound devices as JSON lines.
     Devices(devices::DevicesArgs),
     /// Start the desktop app at login: on, off, or status.

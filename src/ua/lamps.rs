@@ -104,6 +104,12 @@ impl LampBook {
         Some((w.uri.clone(), r))
     }
 
+    /// The watched URI of colleague `ext` and its first ringing dialog (for a directed pickup).
+    pub fn ringing_dialog(&self, ext: &str) -> Option<(String, crate::presence::dialog_info::DialogEntry)> {
+        let w = self.items.iter().find(|w| w.ext == ext || w.uri == ext)?;
+        Some((w.uri.clone(), w.dialogs.ringing_dialog()?.clone()))
+    }
+
     /// Number of colleagues.
     pub fn len(&self) -> usize {
         self.items.len()

@@ -6,7 +6,8 @@
 
 use super::calls::Calls;
 use crate::api::Event;
-use crate::sip::invite::{CallEvent, CallState};
+use crate::presence::dialog_info::DialogEntry;
+use crate::sip::invite::{CallEvent, CallState, Role};
 use crate::sip::message::{Request, name};
 use crate::sip::refer::{Replaces, parse_refer_to, refer_to_replacing};
 
@@ -85,38 +86,62 @@ impl Calls {
         }
     }
 
-    /// An INVITE that carries Replaces: it takes the place of one of our calls (answered at
-    /// once), or gets 481 when no call of ours matches. Returns true when handled here.
+    /// An INVITE that carries Replaces (RFC 3891 §3): it takes the place of one of our calls
+    /// (answered at once; the old call then ends with BYE, or CANCEL while it is early), or
+    /// is refused: 481 when no call of ours matches or the match is an early dialog we did
+    /// not initiate (nobody may grab a call ringing here), 486 for `early-only` on an
+    /// answered call, 603 for a call already ending. Returns true when handled here.
     pub(super) fn incoming_replaces(&mut self, id: &str, invite: &Request) -> bool {
         let Some(v) = invite.header(&name("Replaces")) else { return false };
-        let found = Replaces::parse(v).and_then(|r| {
-            self.calls
-                .iter()
-                .find(|(cid, c)| {
-                    let d = c.session.dialog();
-                    cid.as_str() != id
-                        && d.call_id == r.call_id
-                        && d.local_tag == r.to_tag
-                        && d.remote_tag.as_deref() == Some(r.from_tag.as_str())
-                        && (!r.early_only || c.session.state() != CallState::Confirmed)
-                })
-                .map(|(cid, _)| cid.clone())
-        });
+        let verdict = match Replaces::parse(v) {
+            Some(r) => self.replaceable(id, &r),
+            None => Err((400, "Bad Replaces Header")),
+        };
         let Some(c) = self.calls.get_mut(id) else { return true };
-        match found {
-            Some(old) => {
-                c.transfer.replaces = Some(old);
+        match verdict {
+            Ok(old) => {
+                c.transfer.replaces = Some(old.clone());
                 c.session.ring();
+                let remote = c.remote.clone();
+                self.events.push_back(Event::Transfer {
+                    id: old,
+                    state: "replaced".into(),
+                    target: remote,
+                    code: None,
+                });
                 self.report(id, "ringing", None, None);
                 self.binds.push_back(Bind::Answer { call: id.to_string() });
             }
-            None => {
-                c.session.reject(481, "Call/Transaction Does Not Exist", None);
-                c.disposed = Some("Replaces names no call of ours".into());
+            Err((code, reason)) => {
+                c.session.reject(code, reason, None);
+                c.disposed = Some(format!("Replaces refused: {code} {reason}"));
             }
         }
         self.drain(id);
         true
+    }
+
+    /// The call (other than `id`) that `r` may replace, or the response refusing it.
+    fn replaceable(&self, id: &str, r: &Replaces) -> Result<String, (u16, &'static str)> {
+        let (old, c) = self
+            .calls
+            .iter()
+            .find(|(cid, c)| {
+                let d = c.session.dialog();
+                cid.as_str() != id
+                    && d.call_id == r.call_id
+                    && d.local_tag == r.to_tag
+                    && d.remote_tag.as_deref() == Some(r.from_tag.as_str())
+            })
+            .ok_or((481, "Call/Transaction Does Not Exist"))?;
+        match c.session.state() {
+            CallState::Confirmed if r.early_only => Err((486, "Busy Here")),
+            CallState::Confirmed => Ok(old.clone()),
+            CallState::Ending | CallState::Ended => Err((603, "Declined")),
+            // Early: only a call we made (its ringing callee is being picked up).
+            _ if c.session.role() == Role::Caller => Ok(old.clone()),
+            _ => Err((481, "Call/Transaction Does Not Exist")),
+        }
     }
 
     /// REFER answers and NOTIFYs (as transferor), REFER requests (as transferee).
@@ -210,10 +235,12 @@ impl super::UserAgent {
     }
 
     /// Directed pickup of colleague `ext`'s ringing call: INVITE with Replaces built from the
-    /// dialog-info ids when the lamp has them, otherwise the pickup feature code (`**ext`).
-    /// The call is made once the engine has bound its RTP socket ([`Self::poll_bind`]).
+    /// dialog-info ids when the lamp has them (see [`pickup_plan`]), otherwise the pickup
+    /// feature code (`**ext`). The call is made once the engine has bound its RTP socket
+    /// ([`Self::poll_bind`]).
     pub fn pickup(&mut self, ext: &str) {
-        let bind = match self.lamps.pickup_target(ext) {
+        let plan = self.lamps.ringing_dialog(ext).and_then(|(watched, d)| pickup_plan(&watched, &d));
+        let bind = match plan {
             Some((uri, r)) => {
                 Bind::Dial { target: uri, headers: vec![("Replaces".into(), r.to_header())], origin: None }
             }
@@ -251,5 +278,77 @@ impl super::UserAgent {
                 call
             }
         }
+    }
+}
+
+/// Where a directed pickup of the ringing dialog `d` of colleague `watched` (the watched
+/// URI) is sent, and the Replaces header it carries; `None` when the dialog-info lacks the
+/// Call-ID or a tag (then only the PBX's pickup code can help).
+///
+/// * Asterisk chan_sip with `notifycid` marks the Call-ID `pickup-…`: the PBX picks up its
+///   own call, so the INVITE goes to the colleague's URI (the PBX) with the tags as seen
+///   from the colleague's side.
+/// * Otherwise (and when the caller is known and not withheld) the ids are taken to be the
+///   real end-to-end dialog's, as Kamailio's pua_dialoginfo sends them:
+///   RFC 3891 lets only the UA that *initiated* an early dialog replace it, so the INVITE
+///   goes to the caller (the dialog's remote identity) with the tags from its side — its
+///   local tag is the colleague's remote tag. The caller then drops its ringing call.
+/// * With no reachable caller, the colleague's URI as for chan_sip.
+///
+/// Not verified against a B2BUA that sends real ids of its own leg (FreeSWITCH): there the
+/// PBX, not the caller's phone, initiated the ringing dialog, so the INVITE must be taken by
+/// the PBX on its way to the caller.
+pub fn pickup_plan(watched: &str, d: &DialogEntry) -> Option<(String, Replaces)> {
+    let (call_id, local, remote) = (d.call_id.clone()?, d.local_tag.clone()?, d.remote_tag.clone()?);
+    // A withheld caller (`sip:anonymous@anonymous.invalid`) cannot be reached: the PBX then.
+    let reachable = |u: &String| u.contains(':') && !u.to_ascii_lowercase().ends_with("@anonymous.invalid");
+    let caller = d.remote_identity.clone().filter(|u| reachable(u) && !call_id.starts_with("pickup-"));
+    Some(match caller {
+        Some(caller) => (caller, Replaces { call_id, to_tag: remote, from_tag: local, early_only: true }),
+        None => (watched.to_string(), Replaces { call_id, to_tag: local, from_tag: remote, early_only: true }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ringing(call_id: &str, caller: Option<&str>) -> DialogEntry {
+        DialogEntry {
+            id: "d1".into(),
+            call_id: Some(call_id.into()),
+            local_tag: Some("callee-tag".into()),
+            remote_tag: Some("caller-tag".into()),
+            direction: None,
+            state: "early".into(),
+            event: None,
+            code: None,
+            remote_identity: caller.map(str::to_string),
+            remote_display: None,
+            remote_target: None,
+            local_identity: None,
+            held: false,
+        }
+    }
+
+    #[test]
+    fn pickup_goes_to_the_caller_with_its_tags() {
+        let (to, r) = pickup_plan("sip:1981@pbx", &ringing("abc", Some("sip:1982@pbx"))).unwrap();
+        assert_eq!(to, "sip:1982@pbx");
+        assert_eq!(r.to_header(), "abc;to-tag=caller-tag;from-tag=callee-tag;early-only");
+    }
+
+    #[test]
+    fn chan_sip_pickup_ids_go_to_the_pbx() {
+        let (to, r) = pickup_plan("sip:2000@pbx", &ringing("pickup-x@h", Some("sip:2002@pbx"))).unwrap();
+        assert_eq!(to, "sip:2000@pbx");
+        assert_eq!(r.to_header(), "pickup-x@h;to-tag=callee-tag;from-tag=caller-tag;early-only");
+        let (to, _) = pickup_plan("sip:2000@pbx", &ringing("abc", None)).unwrap();
+        assert_eq!(to, "sip:2000@pbx", "no caller known: the colleague's URI");
+        let (to, _) = pickup_plan("sip:2000@pbx", &ringing("abc", Some("sip:anonymous@anonymous.invalid"))).unwrap();
+        assert_eq!(to, "sip:2000@pbx", "a withheld caller cannot be reached");
+        let mut no_tag = ringing("abc", Some("sip:2002@pbx"));
+        no_tag.remote_tag = None;
+        assert_eq!(pickup_plan("sip:2000@pbx", &no_tag), None);
     }
 }
