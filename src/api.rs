@@ -47,6 +47,14 @@ pub enum Command {
         /// The status code to answer with.
         code: u16,
     },
+    /// Send a ringing incoming call on to another number (302 Moved Temporarily with
+    /// `Diversion: …;reason=deflection`): the incoming-call panel's Forward.
+    Forward {
+        /// The ringing call.
+        call: String,
+        /// Extension, number or SIP URI.
+        target: String,
+    },
     /// Hang up (CANCEL before the answer, BYE after it).
     Hangup {
         /// The call.

@@ -353,3 +353,33 @@ Diversion: <sip:1000@pbx.test>;reason=unconditional;counter=1\r\n";
         "{r}"
     );
 }
+
+#[test]
+fn the_user_forwards_a_ringing_call_with_a_deflection_302() {
+    let mut u = ua_with(scripted(|_| Disposition::Ring, None));
+    let now = Instant::now();
+    u.handle_datagram(now, invite("defl1", "1007").as_bytes(), server());
+    assert!(responses(&mut u).iter().any(|r| r.starts_with("SIP/2.0 180")));
+    let id = events(&mut u)
+        .iter()
+        .find_map(|e| match e {
+            Event::Call { id, state, .. } if state == "ringing" => Some(id.clone()),
+            _ => None,
+        })
+        .expect("a ringing call");
+    u.call_action(now, &id, lampboard::ua::CallAction::Forward("2002".into()));
+    let out = responses(&mut u);
+    let r = out.iter().find(|r| r.starts_with("SIP/2.0 302")).unwrap_or_else(|| panic!("no 302: {out:?}"));
+    assert!(r.contains("Contact: <sip:2002@pbx.test>"), "{r}");
+    assert!(r.contains("Diversion: <sip:1001@pbx.test>;reason=deflection;counter=1"), "{r}");
+    assert!(r.contains("<sip:2002@pbx.test;cause=480>;index=1.1;mp=1"), "{r}");
+    let ev = events(&mut u);
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Forwarded { target, kind, .. }
+            if target == "sip:2002@pbx.test" && kind == "deflection")),
+        "{ev:?}"
+    );
+    // Once it is no longer ringing here, Forward does nothing.
+    u.call_action(now, &id, lampboard::ua::CallAction::Forward("2003".into()));
+    assert!(!responses(&mut u).iter().any(|r| r.starts_with("SIP/2.0 302")));
+}

@@ -397,3 +397,30 @@ fn the_key_context_menu_offers_consult_transfer_and_the_keypad_sends_dtmf() {
     assert!(engine.sent().contains(&Command::Mute { call: "c3".into(), muted: true }));
     h.get_by_label("Unmute");
 }
+
+#[test]
+fn a_ringing_call_can_be_forwarded_from_the_incoming_panel() {
+    let engine = RecordingEngine::default();
+    let mut h = console(&engine);
+    h.run_steps(1);
+    engine.push(Event::Call {
+        id: "c7".into(),
+        state: "ringing".into(),
+        direction: "in".into(),
+        remote: "Eve <sip:2005@pbx.invalid>".into(),
+        code: None,
+        reason: None,
+    });
+    h.run_steps(2);
+    h.get_by_label("Forward to").click();
+    h.run_steps(1);
+    h.get_by_label("Forward to").type_text("1005");
+    h.run_steps(1);
+    h.get_by_label("Forward").click();
+    h.run_steps(1);
+    assert!(
+        engine.sent().contains(&Command::Forward { call: "c7".into(), target: "1005".into() }),
+        "{:?}",
+        engine.sent()
+    );
+}

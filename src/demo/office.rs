@@ -157,6 +157,9 @@ impl DemoOffice {
                 self.set_call(&call, "answered", None, None)
             }
             Command::Reject { call, code } => self.set_call(&call, "ended", Some(code), Some("rejected".into())),
+            Command::Forward { call, target } => {
+                self.set_call(&call, "ended", Some(302), Some(format!("forwarded to {target}")))
+            }
             Command::Hangup { call } => self.set_call(&call, "ended", None, Some("hung up".into())),
             Command::Hold { call } => self.set_call(&call, "held", None, None),
             Command::Resume { call } => {

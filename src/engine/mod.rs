@@ -219,6 +219,9 @@ async fn run(cfg: EngineConfig, mut cmds: mpsc::UnboundedReceiver<Command>, sink
                 },
                 Some(Command::Reject { call, code }) => ua.call_action(now(), &call, CallAction::Reject(code)),
                 Some(Command::Hangup { call }) => ua.call_action(now(), &call, CallAction::Hangup),
+                Some(Command::Forward { call, target }) => {
+                    ua.call_action(now(), &call, CallAction::Forward(target))
+                }
                 Some(Command::Hold { call }) => ua.call_action(now(), &call, CallAction::Hold),
                 Some(Command::Resume { call }) => ua.call_action(now(), &call, CallAction::Resume),
                 Some(Command::SendDtmf { call, digits }) => ua.call_action(now(), &call, CallAction::Dtmf(digits)),

@@ -66,6 +66,22 @@ impl Calls {
         self.drain(id);
     }
 
+    /// Sends a ringing incoming call on to `target` (302 with Diversion `reason=deflection`
+    /// and History-Info `cause=480`): the incoming-call panel's Forward. Ignored for a call
+    /// that is no longer ringing here.
+    pub fn deflect(&mut self, now: Instant, id: &str, target: &str) {
+        if !self.calls.get(id).is_some_and(|c| c.session.state() == CallState::Incoming) {
+            tracing::info!(call = id, "not ringing here: nothing to forward");
+            return;
+        }
+        let d = Disposition::Forward {
+            target: target.to_string(),
+            kind: ForwardKind::Deflection,
+            reason: format!("forwarded to {target} by you"),
+        };
+        self.dispose(now, id, d);
+    }
+
     /// Sends the 302 of a forward and reports it.
     fn send_forward(&mut self, id: &str, redirect: &Redirect, kind: ForwardKind, reason: String) {
         let Some(c) = self.calls.get_mut(id) else { return };

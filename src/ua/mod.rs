@@ -56,6 +56,8 @@ pub enum CallAction {
     Resume,
     /// Send DTMF digits.
     Dtmf(String),
+    /// Send a ringing incoming call on to this number or URI (302, call deflection).
+    Forward(String),
 }
 
 /// The methods we answer (Allow): only what works end to end.
@@ -306,6 +308,7 @@ impl UserAgent {
             CallAction::Hold => self.calls.hold(id, true),
             CallAction::Resume => self.calls.hold(id, false),
             CallAction::Dtmf(d) => self.calls.dtmf(id, &d),
+            CallAction::Forward(target) => self.calls.deflect(now, id, &target),
         }
         self.calls.drain_all();
         self.pump(now);

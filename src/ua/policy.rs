@@ -32,6 +32,8 @@ pub enum ForwardKind {
     Busy,
     /// Call Forward No Answer.
     NoAnswer,
+    /// Forwarded by the user while it rang (the incoming-call panel's Forward).
+    Deflection,
 }
 
 impl ForwardKind {
@@ -41,6 +43,7 @@ impl ForwardKind {
             ForwardKind::Unconditional => "unconditional",
             ForwardKind::Busy => "user-busy",
             ForwardKind::NoAnswer => "no-answer",
+            ForwardKind::Deflection => "deflection",
         }
     }
 
@@ -50,6 +53,7 @@ impl ForwardKind {
             ForwardKind::Unconditional => DiversionCause::Unconditional,
             ForwardKind::Busy => DiversionCause::UserBusy,
             ForwardKind::NoAnswer => DiversionCause::NoAnswer,
+            ForwardKind::Deflection => DiversionCause::Deflection,
         }
     }
 }

@@ -41,6 +41,8 @@ pub enum DiversionCause {
     UserBusy,
     /// Call forward no answer (the ring timeout passed).
     NoAnswer,
+    /// Sent on by the user while it rang (call deflection).
+    Deflection,
 }
 
 impl DiversionCause {
@@ -50,6 +52,7 @@ impl DiversionCause {
             DiversionCause::Unconditional => "unconditional",
             DiversionCause::UserBusy => "user-busy",
             DiversionCause::NoAnswer => "no-answer",
+            DiversionCause::Deflection => "deflection",
         }
     }
 
@@ -59,6 +62,8 @@ impl DiversionCause {
             DiversionCause::Unconditional => 302,
             DiversionCause::UserBusy => 486,
             DiversionCause::NoAnswer => 408,
+            // RFC 4458: deflection during alerting.
+            DiversionCause::Deflection => 480,
         }
     }
 }

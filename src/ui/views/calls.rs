@@ -1,4 +1,4 @@
-//! Our calls: the incoming-call panel (answer, reject), active calls with timers, hold,
+//! Our calls: the incoming-call panel (answer, reject, decline, forward), active calls with timers, hold,
 //! mute, DTMF keypad, transfer (blind / consult first), park, hang up, a second line (call
 //! waiting), and the dial pad with search over the keys.
 
@@ -16,12 +16,12 @@ const MAX_SUGGESTIONS: usize = 6;
 /// The calls panel.
 pub fn calls_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, now: f64, out: &mut Outbox) {
     let ringing: Vec<CallView> = state.calls.iter().filter(|c| c.is_incoming_ringing()).cloned().collect();
+    view.transfer_target.retain(|id, _| state.calls.iter().any(|c| &c.id == id));
     for c in &ringing {
-        incoming_ui(ui, c, out);
+        incoming_ui(ui, c, view, out);
         ui.add_space(6.0);
     }
     let others: Vec<CallView> = state.calls.iter().filter(|c| !c.is_incoming_ringing()).cloned().collect();
-    view.transfer_target.retain(|id, _| others.iter().any(|c| &c.id == id));
     if !others.is_empty() {
         ui.heading(if others.len() > 1 { "Calls (two lines)" } else { "Call" });
     }
@@ -36,7 +36,7 @@ pub fn calls_ui(ui: &mut Ui, state: &mut ConsoleState, view: &mut ViewState, now
     dialpad_ui(ui, state, view, out);
 }
 
-fn incoming_ui(ui: &mut Ui, c: &CallView, out: &mut Outbox) {
+fn incoming_ui(ui: &mut Ui, c: &CallView, view: &mut ViewState, out: &mut Outbox) {
     Frame::new().fill(theme::INCOMING_BG).corner_radius(6).inner_margin(10).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.label(RichText::new("Incoming call").strong().color(egui::Color32::WHITE));
@@ -53,6 +53,18 @@ fn incoming_ui(ui: &mut Ui, c: &CallView, out: &mut Outbox) {
             }
             if described(ui.button("Decline"), &who).on_hover_text("603 Decline: do not try other devices").clicked() {
                 out.push(Command::Reject { call: c.id.clone(), code: 603 });
+            }
+        });
+        // Send it on while it rings (302 with Diversion: deflection).
+        ui.horizontal(|ui| {
+            let field = view.transfer_target.entry(c.id.clone()).or_default();
+            let r = named_text_field(ui, "Forward to", field, 110.0, 64);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let target = field.trim().to_owned();
+            let forward = described(ui.add_enabled(!target.is_empty(), Button::new("Forward")), &who)
+                .on_hover_text("Send the call on to this number without answering");
+            if (forward.clicked() || enter) && !target.is_empty() {
+                out.push(Command::Forward { call: c.id.clone(), target });
             }
         });
     });
