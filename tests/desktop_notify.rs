@@ -14,7 +14,7 @@ use std::process::{Command as Proc, Stdio};
 use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use xvfb::{Killer, Xvfb};
+use xvfb::{Killer, Xvfb, have, private_bus};
 
 fn call(id: &str, state: &str, dir: &str, code: Option<u16>, reason: Option<&str>) -> Event {
     Event::Call {
@@ -179,24 +179,6 @@ fn the_link_passes_everything_through_and_answers_from_a_notice() {
     assert_eq!(*sent.lock().unwrap(), vec![Command::Answer { call: "c1".into() }]);
     assert_eq!(*focused_calls.lock().unwrap(), 1, "answering shows the window");
     assert_eq!(notices.lock().unwrap().last(), Some(&NoticeAction::Close("c1".into())));
-}
-
-fn have(tool: &str) -> bool {
-    Proc::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
-}
-
-/// A private session bus: (the daemon, its address).
-fn private_bus() -> (Killer, String) {
-    use std::io::BufRead;
-    let mut child = Proc::new("dbus-daemon")
-        .args(["--session", "--nofork", "--print-address"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start dbus-daemon");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (Killer(child), line.trim().to_string())
 }
 
 fn dunstctl(bus: &str, display: &str, args: &[&str]) -> String {

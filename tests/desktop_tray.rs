@@ -16,7 +16,7 @@ use std::process::{Command as Proc, Stdio};
 use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use xvfb::Killer;
+use xvfb::{Killer, have, private_bus};
 
 const INNER: &str = "LAMPBOARD_TRAY_INNER";
 
@@ -100,23 +100,6 @@ fn menu_choices_reach_the_engine_and_the_window() {
     // A status set in the window reaches the tray too.
     link.send(Command::SetPresence { status: "away".into(), note: None, etag: None });
     assert_eq!(shown.lock().unwrap().last().unwrap().status, "away");
-}
-
-fn have(tool: &str) -> bool {
-    Proc::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
-}
-
-fn private_bus() -> (Killer, String) {
-    use std::io::BufRead;
-    let mut child = Proc::new("dbus-daemon")
-        .args(["--session", "--nofork", "--print-address"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start dbus-daemon");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (Killer(child), line.trim().to_string())
 }
 
 #[test]

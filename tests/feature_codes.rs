@@ -17,15 +17,6 @@ fn voice_menu(k: &Kamailio, dir: &Path, ext: &str, prompt: &Path) -> Baresip {
     start_baresip(k, dir, ext, &[("PLAY", prompt.to_str().unwrap())])
 }
 
-/// The digits baresip logged as received (RFC 4733 events, one per end of event), in order.
-fn digits_received(dir: &Path) -> String {
-    let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
-    log.lines()
-        .filter(|l| l.starts_with("received event: '") && l.ends_with("(end=1)"))
-        .filter_map(|l| l.chars().nth("received event: '".len()))
-        .collect()
-}
-
 #[test]
 fn presence_feature_code_sends_the_status_digit() {
     let k = Kamailio::start(&[]);
@@ -52,7 +43,7 @@ fn presence_feature_code_sends_the_status_digit() {
         assert!(!stdout.contains("\"event\":\"published\""), "feature codes only: no PUBLISH");
         std::thread::sleep(Duration::from_millis(500));
     }
-    let got = digits_received(&dir);
+    let got = common::dtmf_received(&dir);
     let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
     let tail: Vec<&str> = log.lines().rev().take(40).collect();
     assert_eq!(got, "36", "baresip heard the status digits: {got:?}\n{tail:#?}");

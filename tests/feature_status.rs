@@ -14,7 +14,6 @@ use lampboard::engine;
 use lampboard::feature_status::{FeatureStatusLink, FeatureTiming};
 use lampboard::ua::feature_codes::FeatureCodes;
 use lampboard::ui::{ChannelLink, EngineLink};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -54,14 +53,6 @@ fn poll_until(link: &mut FeatureStatusLink, within: Duration, mut done: impl FnM
     panic!("timed out; seen: {seen:#?}");
 }
 
-fn digits_received(dir: &Path) -> String {
-    let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
-    log.lines()
-        .filter(|l| l.starts_with("received event: '") && l.ends_with("(end=1)"))
-        .filter_map(|l| l.chars().nth("received event: '".len()))
-        .collect()
-}
-
 #[test]
 fn a_status_chosen_in_the_app_is_dialled_and_reported() {
     let k = Kamailio::start(&[]);
@@ -85,7 +76,7 @@ fn a_status_chosen_in_the_app_is_dialled_and_reported() {
     assert!(seen.iter().any(|e| matches!(e, Event::Registered { .. })));
     assert!(!seen.iter().any(|e| matches!(e, Event::Call { .. })), "the *48 call stays out of the console: {seen:#?}");
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(digits_received(&dir), "3", "Away is digit 3 (UCM order)");
+    assert_eq!(common::dtmf_received(&dir), "3", "Away is digit 3 (UCM order)");
     link.send(Command::Shutdown);
 }
 

@@ -1,44 +1,18 @@
 //! The console driven headless with egui_kittest, by accessible labels: the real
 //! `LampboardApp` on the demo office or on a test double engine that records commands.
 
+#[path = "support/recording_engine.rs"]
+mod recording_engine;
+use recording_engine::RecordingEngine;
+
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use lampboard::api::{Command, Event, LampEvent};
 use lampboard::ui::state::Look;
 use lampboard::ui::widgets::key::blink_lit;
-use lampboard::ui::{EngineLink, KeyDef, KeyKind, LampboardApp};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use lampboard::ui::{KeyDef, KeyKind, LampboardApp};
 use std::time::Duration;
-
-/// Test double of the engine: records the commands it is sent, hands out queued events.
-#[derive(Clone, Default)]
-struct RecordingEngine {
-    sent: Arc<Mutex<Vec<Command>>>,
-    events: Arc<Mutex<VecDeque<Event>>>,
-}
-
-impl RecordingEngine {
-    fn push(&self, e: Event) {
-        self.events.lock().unwrap().push_back(e);
-    }
-    fn sent(&self) -> Vec<Command> {
-        self.sent.lock().unwrap().clone()
-    }
-    fn sent_matching(&self, f: impl Fn(&Command) -> bool) -> Vec<Command> {
-        self.sent().into_iter().filter(|c| f(c)).collect()
-    }
-}
-
-impl EngineLink for RecordingEngine {
-    fn send(&mut self, command: Command) {
-        self.sent.lock().unwrap().push(command);
-    }
-    fn poll_event(&mut self, _now: Duration) -> Option<Event> {
-        self.events.lock().unwrap().pop_front()
-    }
-}
 
 fn keys() -> Vec<KeyDef> {
     vec![

@@ -1,41 +1,17 @@
 //! The forwarding editor and the call history, driven headless with egui_kittest by
 //! accessible labels on the real `LampboardApp`, over a test double engine.
 
+#[path = "support/recording_engine.rs"]
+mod recording_engine;
+use recording_engine::RecordingEngine;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use lampboard::api::{Command, Event};
 use lampboard::forwarding::{self, Action, Rules, StatusKind, Target};
 use lampboard::history::{Filter, HistoryDb};
-use lampboard::ui::{EngineLink, KeyDef, KeyKind, LampboardApp};
-use std::collections::VecDeque;
+use lampboard::ui::{KeyDef, KeyKind, LampboardApp};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-/// Test double of the engine: records the commands it is sent, hands out queued events.
-#[derive(Clone, Default)]
-struct RecordingEngine {
-    sent: Arc<Mutex<Vec<Command>>>,
-    events: Arc<Mutex<VecDeque<Event>>>,
-}
-
-impl RecordingEngine {
-    fn push(&self, e: Event) {
-        self.events.lock().unwrap().push_back(e);
-    }
-    fn dials(&self) -> Vec<Command> {
-        self.sent.lock().unwrap().iter().filter(|c| matches!(c, Command::Dial { .. })).cloned().collect()
-    }
-}
-
-impl EngineLink for RecordingEngine {
-    fn send(&mut self, command: Command) {
-        self.sent.lock().unwrap().push(command);
-    }
-    fn poll_event(&mut self, _now: Duration) -> Option<Event> {
-        self.events.lock().unwrap().pop_front()
-    }
-}
 
 fn keys() -> Vec<KeyDef> {
     vec![KeyDef::new("1002", "Anna Berg", KeyKind::Presence, "Front")]

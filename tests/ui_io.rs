@@ -3,44 +3,17 @@
 //! the wall, watches them and saves them; F1 shows the shortcut table; shortcuts do what the
 //! table says.
 
+#[path = "support/recording_engine.rs"]
+mod recording_engine;
+use recording_engine::RecordingEngine;
+
 use eframe::egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use lampboard::api::{Command, Event};
 use lampboard::ui::views::help::{Keys, SHORTCUTS};
-use lampboard::ui::{EngineLink, KeyDef, KeyKind, LampboardApp};
-use std::collections::VecDeque;
+use lampboard::ui::{KeyDef, KeyKind, LampboardApp};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-/// Test double of the engine: records the commands it is sent, hands out queued events.
-#[derive(Clone, Default)]
-struct RecordingEngine {
-    sent: Arc<Mutex<Vec<Command>>>,
-    events: Arc<Mutex<VecDeque<Event>>>,
-}
-
-impl RecordingEngine {
-    fn push(&self, e: Event) {
-        self.events.lock().unwrap().push_back(e);
-    }
-    fn sent(&self) -> Vec<Command> {
-        self.sent.lock().unwrap().clone()
-    }
-    fn clear(&self) {
-        self.sent.lock().unwrap().clear();
-    }
-}
-
-impl EngineLink for RecordingEngine {
-    fn send(&mut self, command: Command) {
-        self.sent.lock().unwrap().push(command);
-    }
-    fn poll_event(&mut self, _now: Duration) -> Option<Event> {
-        self.events.lock().unwrap().pop_front()
-    }
-}
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/wall_io").join(name)
@@ -79,7 +52,7 @@ fn a_grandstream_file_imported_through_the_path_field_lands_on_the_wall_watched_
     let config = dir.path().join("config.toml");
     let mut h = console(&engine, Some(config.clone()));
     h.run_steps(2);
-    engine.clear();
+    engine.clear_sent();
     open_task(&mut h, "Import Grandstream phone keys (XML)…");
     type_path(&mut h, fixture("gxp2170_pvalues.xml").to_str().unwrap());
     h.get_by_label("Read file").click();

@@ -2,47 +2,17 @@
 //! labels on the real `LampboardApp` over a test double engine that records commands. The
 //! settings are kept in a config file in a temp dir.
 
+#[path = "support/recording_engine.rs"]
+mod recording_engine;
+use recording_engine::RecordingEngine;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use lampboard::api::{Command, Event};
 use lampboard::config::{self, Account, Config, PbxProfile};
+use lampboard::ui::LampboardApp;
 use lampboard::ui::views::siplog::SIP_LOG_CAPACITY;
-use lampboard::ui::{EngineLink, LampboardApp};
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-/// Test double of the engine: records the commands it is sent, hands out queued events.
-#[derive(Clone, Default)]
-struct RecordingEngine {
-    sent: Arc<Mutex<Vec<Command>>>,
-    events: Arc<Mutex<VecDeque<Event>>>,
-}
-
-impl RecordingEngine {
-    fn push(&self, e: Event) {
-        self.events.lock().unwrap().push_back(e);
-    }
-    fn sent(&self) -> Vec<Command> {
-        self.sent.lock().unwrap().clone()
-    }
-    fn sent_matching(&self, f: impl Fn(&Command) -> bool) -> Vec<Command> {
-        self.sent().into_iter().filter(|c| f(c)).collect()
-    }
-    fn clear_sent(&self) {
-        self.sent.lock().unwrap().clear();
-    }
-}
-
-impl EngineLink for RecordingEngine {
-    fn send(&mut self, command: Command) {
-        self.sent.lock().unwrap().push(command);
-    }
-    fn poll_event(&mut self, _now: Duration) -> Option<Event> {
-        self.events.lock().unwrap().pop_front()
-    }
-}
 
 fn console(engine: &RecordingEngine, config: &Path) -> Harness<'static, LampboardApp> {
     let link = engine.clone();

@@ -297,3 +297,13 @@ pub fn start_baresip(k: &Kamailio, dir: &Path, ext: &str, env: &[(&str, &str)]) 
     assert!(out.status.success(), "baresip start: {}", String::from_utf8_lossy(&out.stderr));
     Baresip(dir.to_path_buf())
 }
+
+/// The DTMF digits a baresip logged as received (RFC 4733 events, one per end of event), in
+/// order.
+pub fn dtmf_received(dir: &Path) -> String {
+    let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
+    log.lines()
+        .filter(|l| l.starts_with("received event: '") && l.ends_with("(end=1)"))
+        .filter_map(|l| l.chars().nth("received event: '".len()))
+        .collect()
+}

@@ -1,5 +1,5 @@
 //! A private virtual X server for the window tests (Xvfb from tests/testbed/install-deps.sh),
-//! and a child-process guard that kills on drop.
+//! a private D-Bus session bus, and a child-process guard that kills on drop.
 #![allow(dead_code)]
 
 use std::path::Path;
@@ -53,4 +53,25 @@ impl Xvfb {
         }
         Xvfb { display, _server: server }
     }
+}
+
+/// Whether `tool` is on the PATH.
+pub fn have(tool: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+}
+
+/// A private session bus (`dbus-daemon --session`): the daemon (stopped on drop) and its
+/// address, for `DBUS_SESSION_BUS_ADDRESS`.
+pub fn private_bus() -> (Killer, String) {
+    use std::io::BufRead;
+    let mut child = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start dbus-daemon");
+    let mut line = String::new();
+    let out = child.stdout.take().expect("piped stdout");
+    std::io::BufReader::new(out).read_line(&mut line).expect("the bus address");
+    (Killer(child), line.trim().to_string())
 }
