@@ -16,9 +16,11 @@
 //! silent, and every move is reported.
 
 pub mod cpal_backend;
+pub mod level;
 pub mod null_backend;
 pub mod rate;
 pub mod ring;
+pub mod stretch;
 pub mod watch;
 
 use std::fmt;

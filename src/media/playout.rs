@@ -1,0 +1,169 @@
+//! The playout clock of a call: when to take the next frame from the jitter buffer.
+//!
+//! A fixed 20 ms grid at a random phase makes every frame wait up to one more frame (10 ms on
+//! average) after it is due. [`PlayoutClock`] ticks once per frame like the grid, but pulls
+//! its phase towards [`JitterBuffer::next_due`](super::JitterBuffer::next_due), the instant
+//! the buffer wants its next frame: frames are then played when due, and the jitter buffer's
+//! target delay is the whole added delay.
+//!
+//! * Before any audio has been played the clock jumps straight to the due instant (nothing
+//!   audible is disturbed; the first frame plays as early as it may).
+//! * Afterwards it moves by at most [`MAX_STEP`] per tick, so one playout interval is never
+//!   shorter or longer than 20 ms ± 2 ms: the device ring sees a steady stream and its level
+//!   keeper ([`crate::media::audio::level`]) absorbs the difference without a click.
+//! * Only the phase within a frame is followed (the difference is taken modulo the frame);
+//!   whole frames are the jitter buffer's business (stretch and skip).
+//! * After a stall (the task was not scheduled for more than a frame) the clock restarts from
+//!   now instead of firing a burst of late ticks.
+//!
+//! Sans-IO: instants are passed in.
+
+use std::time::{Duration, Instant};
+
+/// Largest phase correction per tick once audio is playing.
+pub const MAX_STEP: Duration = Duration::from_millis(2);
+
+/// Ticks once per frame, aligned to when the jitter buffer's frames are due.
+#[derive(Debug, Clone)]
+pub struct PlayoutClock {
+    frame: Duration,
+    next: Instant,
+    /// True once a tick has been aligned to a due instant (then only gentle steps).
+    locked: bool,
+}
+
+impl PlayoutClock {
+    /// A clock whose first tick is at `start`, then every `frame` (at least 1 ms).
+    pub fn new(start: Instant, frame: Duration) -> Self {
+        PlayoutClock { frame: frame.max(Duration::from_millis(1)), next: start, locked: false }
+    }
+
+    /// The instant of the next tick.
+    pub fn next_tick(&self) -> Instant {
+        self.next
+    }
+
+    /// True once the phase follows the jitter buffer (after the first due instant was seen).
+    pub fn is_locked(&self) -> bool {
+        self.locked
+    }
+
+    /// Moves to the following tick after the one at [`PlayoutClock::next_tick`] ran at `now`.
+    /// `due` is the jitter buffer's [`next_due`](super::JitterBuffer::next_due) after that
+    /// tick's pop; `playing` tells whether audio has been played yet (before that the clock may
+    /// jump to `due` in one go).
+    pub fn advance(&mut self, now: Instant, due: Option<Instant>, playing: bool) {
+        let mut next = self.next + self.frame;
+        if next + self.frame < now {
+            // A stall: no burst of catch-up ticks, start again from now.
+            next = now;
+        }
+        if let Some(due) = due {
+            let diff = phase_difference(due, next, self.frame);
+            let step = if playing && self.locked {
+                let max = duration_ns(MAX_STEP);
+                diff.clamp(-max, max)
+            } else {
+                diff
+            };
+            next = shift(next, step);
+            self.locked = true;
+        }
+        // Never schedule a tick in the past or more than two frames ahead.
+        self.next = next.clamp(now, now + 2 * self.frame);
+    }
+}
+
+/// `due − next` reduced modulo `frame` into (−frame/2, frame/2], in nanoseconds.
+fn phase_difference(due: Instant, next: Instant, frame: Duration) -> i64 {
+    let frame_ns = duration_ns(frame).max(1);
+    let raw = match due.checked_duration_since(next) {
+        Some(d) => duration_ns(d),
+        None => -duration_ns(next.duration_since(due)),
+    };
+    let mut r = raw.rem_euclid(frame_ns);
+    if r > frame_ns / 2 {
+        r -= frame_ns;
+    }
+    r
+}
+
+fn shift(t: Instant, ns: i64) -> Instant {
+    let d = Duration::from_nanos(ns.unsigned_abs());
+    if ns >= 0 { t + d } else { t.checked_sub(d).unwrap_or(t) }
+}
+
+fn duration_ns(d: Duration) -> i64 {
+    d.as_nanos().min(i64::MAX as u128) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FRAME: Duration = Duration::from_millis(20);
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn jumps_to_the_first_due_instant_then_steps_gently() {
+        let t0 = Instant::now();
+        let mut clock = PlayoutClock::new(t0, FRAME);
+        clock.advance(t0, None, false);
+        assert_eq!(clock.next_tick(), t0 + ms(20));
+        assert!(!clock.is_locked());
+        // Frames are due at 33, 53, …: the next tick moves from 40 to 33 at once.
+        clock.advance(t0 + ms(20), Some(t0 + ms(33)), false);
+        assert_eq!(clock.next_tick(), t0 + ms(33));
+        assert!(clock.is_locked());
+        // While playing, a new phase (due 8 ms later) is reached 2 ms per tick.
+        let mut ticks = Vec::new();
+        let mut due = t0 + ms(53 + 8);
+        for _ in 0..6 {
+            let now = clock.next_tick();
+            clock.advance(now, Some(due), true);
+            ticks.push(clock.next_tick() - now);
+            due += FRAME;
+        }
+        assert_eq!(ticks, vec![ms(22), ms(22), ms(22), ms(22), ms(20), ms(20)]);
+    }
+
+    #[test]
+    fn follows_the_phase_only_modulo_a_frame() {
+        let t0 = Instant::now();
+        let mut clock = PlayoutClock::new(t0, FRAME);
+        // Due 3 frames + 1 ms ahead: a 1 ms phase shift, not a 61 ms wait.
+        clock.advance(t0, Some(t0 + ms(81)), false);
+        assert_eq!(clock.next_tick(), t0 + ms(21));
+        // Due 1 ms before the next tick, one frame back: −1 ms.
+        let now = clock.next_tick();
+        clock.advance(now, now.checked_sub(ms(1)), true);
+        assert_eq!(clock.next_tick(), now + ms(19));
+    }
+
+    #[test]
+    fn a_stall_restarts_from_now_without_a_burst() {
+        let t0 = Instant::now();
+        let mut clock = PlayoutClock::new(t0, FRAME);
+        clock.advance(t0, None, false);
+        let late = t0 + ms(500);
+        clock.advance(late, None, true);
+        assert_eq!(clock.next_tick(), late);
+        clock.advance(late, None, true);
+        assert_eq!(clock.next_tick(), late + FRAME);
+    }
+
+    #[test]
+    fn never_schedules_in_the_past() {
+        let t0 = Instant::now();
+        let mut clock = PlayoutClock::new(t0, FRAME);
+        for k in 0..1000u64 {
+            let now = clock.next_tick() + ms(k % 7);
+            let due = t0 + ms((k * 37) % 1000);
+            clock.advance(now, Some(due), k % 3 != 0);
+            assert!(clock.next_tick() >= now && clock.next_tick() <= now + 2 * FRAME);
+        }
+    }
+}
