@@ -10,24 +10,29 @@
 //!
 //! * floor above target + [`DEADBAND`] over a whole window of [`WINDOW_FRAMES`]: shorten by
 //!   the excess (at most 10 ms per splice);
-//! * floor below target − [`DEADBAND`] in any frame: lengthen by the shortfall at once (running
-//!   low is urgent, running high is not);
+//! * floor below target − [`LOW_DEADBAND`] in any frame: lengthen by the shortfall at once
+//!   (running low is urgent, running high is not);
 //! * a starvation (the device found the ring empty, or a read came up short): the target
-//!   rises by [`STARVE_STEP`] (up to `max`) and the shortfall is filled at once; after
-//!   [`CALM_FRAMES`] frames without one it falls back 1 ms at a time to `min`.
+//!   rises by [`STARVE_STEP`] (up to `max`) and the shortfall is filled at once. The raised
+//!   target becomes the floor for the rest of the stream (a level that starved once is not
+//!   tried again); otherwise after [`CALM_FRAMES`] frames without trouble the target falls by
+//!   1 ms towards `min`.
 //!
 //! Sans-IO: levels are sample counts passed in.
 
 use std::time::Duration;
 
-/// Frames over which the floor is taken before acting (160 ms of 20 ms frames).
-pub const WINDOW_FRAMES: u32 = 8;
-/// Level errors smaller than this are left alone.
+/// Frames over which the floor is taken before shortening (1 s of 20 ms frames). Long enough
+/// to see the dips a device period makes when a callback falls on the other side of a write.
+pub const WINDOW_FRAMES: u32 = 50;
+/// A floor this far above the target is left alone.
 pub const DEADBAND: Duration = Duration::from_micros(2500);
+/// A floor this far below the target is left alone.
+pub const LOW_DEADBAND: Duration = Duration::from_millis(1);
 /// How much the target rises after a starvation.
 pub const STARVE_STEP: Duration = Duration::from_millis(4);
-/// Frames without starvation after which the target falls by 1 ms (5 s of 20 ms frames).
-pub const CALM_FRAMES: u32 = 250;
+/// Frames without starvation after which the target falls by 1 ms (10 s of 20 ms frames).
+pub const CALM_FRAMES: u32 = 500;
 
 /// What to do with the frame at hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +53,7 @@ pub struct LevelKeeper {
     min: usize,
     max: usize,
     deadband: usize,
+    low_deadband: usize,
     floor: usize,
     frames: u32,
     calm: u32,
@@ -69,6 +75,7 @@ impl LevelKeeper {
             min: min_s,
             max: max_s,
             deadband: samples(rate, DEADBAND).max(1),
+            low_deadband: samples(rate, LOW_DEADBAND).max(1),
             floor: usize::MAX,
             frames: 0,
             calm: 0,
@@ -90,6 +97,7 @@ impl LevelKeeper {
     pub fn update(&mut self, floor: usize, starved: bool) -> Adjust {
         if starved {
             self.target = (self.target + samples(self.rate, STARVE_STEP)).min(self.max);
+            self.min = self.target;
             self.calm = 0;
             self.reset_window();
             return match self.target.saturating_sub(floor) {
@@ -102,7 +110,7 @@ impl LevelKeeper {
             self.calm = 0;
             self.target = self.target.saturating_sub(samples(self.rate, Duration::from_millis(1))).max(self.min);
         }
-        if floor + self.deadband < self.target {
+        if floor + self.low_deadband < self.target {
             self.reset_window();
             return Adjust::Lengthen(self.target - floor);
         }
@@ -136,20 +144,22 @@ mod tests {
     fn a_high_floor_is_shortened_once_per_window() {
         let mut k = keeper();
         assert_eq!(k.target(), 40);
-        let decisions: Vec<Adjust> = (0..16).map(|i| k.update(200 + (i % 3) * 40, false)).collect();
-        assert_eq!(decisions[7], Adjust::Shorten(160));
-        assert_eq!(decisions[15], Adjust::Shorten(160));
+        let w = WINDOW_FRAMES as usize;
+        let decisions: Vec<Adjust> = (0..2 * w).map(|i| k.update(200 + (i % 3) * 40, false)).collect();
+        assert_eq!(decisions[w - 1], Adjust::Shorten(160));
+        assert_eq!(decisions[2 * w - 1], Adjust::Shorten(160));
         assert_eq!(decisions.iter().filter(|d| **d != Adjust::Keep).count(), 2);
     }
 
     #[test]
     fn small_errors_are_left_alone_and_a_low_floor_is_filled() {
         let mut k = keeper();
-        for _ in 0..8 {
+        for _ in 0..WINDOW_FRAMES {
             assert_eq!(k.update(55, false), Adjust::Keep, "within the 2.5 ms dead band");
         }
+        assert_eq!(k.update(33, false), Adjust::Keep, "within the 1 ms dead band below");
         assert_eq!(k.update(4, false), Adjust::Lengthen(36), "at once");
-        assert_eq!(k.update(30, false), Adjust::Keep);
+        assert_eq!(k.update(35, false), Adjust::Keep);
     }
 
     #[test]
@@ -164,7 +174,12 @@ mod tests {
         for _ in 0..CALM_FRAMES * 40 {
             k.update(k.target(), false);
         }
-        assert_eq!(k.target(), 24, "back down to the 3 ms floor");
-        assert_eq!(k.target_duration(), Duration::from_millis(3));
+        assert_eq!(k.target(), 240, "a level that starved is not tried again");
+        let mut calm = keeper();
+        for _ in 0..CALM_FRAMES * 40 {
+            calm.update(calm.target(), false);
+        }
+        assert_eq!(calm.target(), 24, "without trouble down to the 3 ms floor");
+        assert_eq!(calm.target_duration(), Duration::from_millis(3));
     }
 }
