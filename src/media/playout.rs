@@ -7,7 +7,8 @@
 //! target delay is the whole added delay.
 //!
 //! * Before any audio has been played the clock jumps straight to the due instant (nothing
-//!   audible is disturbed; the first frame plays as early as it may).
+//!   audible is disturbed; the first frame plays as early as it may, and never a frame late,
+//!   which would make the buffer skip it).
 //! * Afterwards it moves by at most [`MAX_STEP`] per tick, so one playout interval is never
 //!   shorter or longer than 20 ms ± 2 ms: the device ring sees a steady stream and its level
 //!   keeper ([`crate::media::audio::level`]) absorbs the difference without a click.
@@ -59,14 +60,14 @@ impl PlayoutClock {
             next = now;
         }
         if let Some(due) = due {
-            let diff = phase_difference(due, next, self.frame);
-            let step = if playing && self.locked {
+            next = if playing && self.locked {
+                // Only the phase within a frame, and gently.
                 let max = duration_ns(MAX_STEP);
-                diff.clamp(-max, max)
+                shift(next, phase_difference(due, next, self.frame).clamp(-max, max))
             } else {
-                diff
+                // Nothing played yet: straight to the due instant.
+                due
             };
-            next = shift(next, step);
             self.locked = true;
         }
         // Never schedule a tick in the past or more than two frames ahead.
@@ -134,13 +135,29 @@ mod tests {
     fn follows_the_phase_only_modulo_a_frame() {
         let t0 = Instant::now();
         let mut clock = PlayoutClock::new(t0, FRAME);
-        // Due 3 frames + 1 ms ahead: a 1 ms phase shift, not a 61 ms wait.
-        clock.advance(t0, Some(t0 + ms(81)), false);
-        assert_eq!(clock.next_tick(), t0 + ms(21));
-        // Due 1 ms before the next tick, one frame back: −1 ms.
+        // Before playing: the first due instant is taken as it is (at most two frames ahead).
+        clock.advance(t0, Some(t0 + ms(31)), false);
+        assert_eq!(clock.next_tick(), t0 + ms(31));
+        // Playing: due 3 frames + 1 ms after the next tick is a 1 ms phase shift, not a wait.
+        let now = clock.next_tick();
+        clock.advance(now, Some(now + ms(81)), true);
+        assert_eq!(clock.next_tick(), now + ms(21));
+        // Due 1 ms before the tick after next, one frame back: −1 ms.
         let now = clock.next_tick();
         clock.advance(now, now.checked_sub(ms(1)), true);
         assert_eq!(clock.next_tick(), now + ms(19));
+    }
+
+    #[test]
+    fn before_playing_a_due_instant_just_past_half_a_frame_is_not_wrapped() {
+        let t0 = Instant::now();
+        let mut clock = PlayoutClock::new(t0, FRAME);
+        // The tick at 30 found the first frame due at 39.75: the next tick is 39.75, not 59.75.
+        clock.advance(t0 + ms(30), Some(t0 + Duration::from_micros(39_750)), false);
+        assert_eq!(clock.next_tick(), t0 + Duration::from_micros(39_750));
+        // Overdue: at once.
+        clock.advance(t0 + ms(45), Some(t0 + ms(41)), false);
+        assert_eq!(clock.next_tick(), t0 + ms(45));
     }
 
     #[test]
