@@ -87,7 +87,6 @@ fn onset_latency(
     let epoch = Instant::now();
     let frame = Duration::from_millis(20);
     let mut playout = PlayoutClock::new(epoch + phase, frame);
-    let mut playing = false;
     // Talker tick k+1 (at (k+1)·20 ms) sends frame k; listener ticks at the playout clock.
     // Bounded: every round handles one send or one tick, and both move time forward.
     let mut k = 0u32;
@@ -103,11 +102,11 @@ fn onset_latency(
             k += 1;
             continue;
         }
-        let out = match jitter.pop(tick_at) {
-            Frame::Audio(payload) => {
-                playing = true;
-                dec.decode(&payload)
-            }
+        let popped = jitter.pop(tick_at);
+        // As the media task: the clock may jump while nothing audible plays.
+        let audible = !matches!(popped, Frame::Empty);
+        let out = match popped {
+            Frame::Audio(payload) => dec.decode(&payload),
             _ => vec![0; n],
         };
         if let Some(j) = out.iter().position(|s| s.abs() > THRESHOLD) {
@@ -115,7 +114,7 @@ fn onset_latency(
             return (played - spoken - first_loud) * 1000.0;
         }
         match scheme {
-            Scheme::Aligned => playout.advance(tick_at, jitter.next_due(), playing),
+            Scheme::Aligned => playout.advance(tick_at, jitter.next_due(), audible),
             Scheme::Legacy => playout = PlayoutClock::new(tick_at + frame, frame),
         }
     }

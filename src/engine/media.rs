@@ -274,7 +274,11 @@ async fn run(
             }
             _ = tokio::time::sleep_until(playout.next_tick().into()) => {
                 let now = std::time::Instant::now();
-                let out = match jitter.pop(now) {
+                let popped = jitter.pop(now);
+                // While only silence plays (call start, a pause) the clock may jump to the
+                // buffer's due instant; while audio plays it moves 2 ms per tick at most.
+                let audible = !matches!(popped, Frame::Empty);
+                let out = match popped {
                     Frame::Audio(payload) => {
                         first_audio.get_or_insert_with(|| started.elapsed());
                         let pcm = codec.decode(&payload);
@@ -299,8 +303,7 @@ async fn run(
                 if let Some(d) = devices.as_mut() {
                     d.write(&out);
                 }
-                let playing = first_audio.is_some();
-                playout.advance(now, jitter.next_due(), playing);
+                playout.advance(now, jitter.next_due(), audible);
             }
         }
     }

@@ -6,9 +6,9 @@
 //! the buffer wants its next frame: frames are then played when due, and the jitter buffer's
 //! target delay is the whole added delay.
 //!
-//! * Before any audio has been played the clock jumps straight to the due instant (nothing
-//!   audible is disturbed; the first frame plays as early as it may, and never a frame late,
-//!   which would make the buffer skip it).
+//! * While nothing audible is played (call start, a pause in the stream) the clock jumps
+//!   straight to the due instant (the first frame plays as early as it may, and never a frame
+//!   late, which would make the buffer skip it).
 //! * Afterwards it moves by at most [`MAX_STEP`] per tick, so one playout interval is never
 //!   shorter or longer than 20 ms ± 2 ms: the device ring sees a steady stream and its level
 //!   keeper ([`crate::media::audio::level`]) absorbs the difference without a click.
@@ -51,8 +51,8 @@ impl PlayoutClock {
 
     /// Moves to the following tick after the one at [`PlayoutClock::next_tick`] ran at `now`.
     /// `due` is the jitter buffer's [`next_due`](super::JitterBuffer::next_due) after that
-    /// tick's pop; `playing` tells whether audio has been played yet (before that the clock may
-    /// jump to `due` in one go).
+    /// tick's pop; `playing` tells whether that tick played something audible (audio or
+    /// concealment); while it did not, the clock may jump to `due` in one go.
     pub fn advance(&mut self, now: Instant, due: Option<Instant>, playing: bool) {
         let mut next = self.next + self.frame;
         if next + self.frame < now {
@@ -231,8 +231,8 @@ mod tests {
                         Frame::Empty => ('E', vec![0; 160]),
                     };
                     out.push(frame);
-                    let playing = out.iter().any(|(k, _)| *k == 'A');
-                    clock.advance(now, jitter.next_due(), playing);
+                    let audible = out.last().is_some_and(|(k, _)| *k != 'E');
+                    clock.advance(now, jitter.next_due(), audible);
                     if let Some(last) = last_tick {
                         intervals.push(now - last);
                     }
