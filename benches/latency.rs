@@ -272,13 +272,17 @@ fn device_side(input: bool) -> (f64, f64) {
         // it gives real timestamps), then sits in the leftover the keeper holds, then waits for
         // the converter's block to fill (mean half a block), then the converter's delay.
         let (chunk_mean, chunk_max) = host.map_or((period / 2.0, period), |h| (h, h));
-        let t = chunk_mean + ring + block / 2.0 + measured_resampler;
-        let w = chunk_max + ring + block + measured_resampler;
+        // Periods that are whole blocks leave nothing waiting for a block to fill.
+        let block_frames = (block * f64::from(l.device_rate) / 1000.0).round() as u32;
+        let aligned = l.period_frames.is_some_and(|p| block_frames > 0 && p % block_frames == 0);
+        let (fill_mean, fill_max) = if aligned { (0.0, 0.0) } else { (block / 2.0, block) };
+        let t = chunk_mean + ring + fill_mean + measured_resampler;
+        let w = chunk_max + ring + fill_max + measured_resampler;
         println!(
-            "      = period wait {chunk_mean:.1} (max {chunk_max:.1}{}) + leftover {ring:.1} + block fill {:.1} (max \
-             {block:.1}) + resampler {measured_resampler:.1} = {t:.1} ms typical, {w:.1} ms worst",
+            "      = period wait {chunk_mean:.1} (max {chunk_max:.1}{}) + leftover {ring:.1} + block fill {fill_mean:.1} \
+             (max {fill_max:.1}{}) + resampler {measured_resampler:.1} = {t:.1} ms typical, {w:.1} ms worst",
             if host.is_some() { ", MEASURED host delay" } else { ", from the period" },
-            block / 2.0
+            if aligned { ", the period is whole blocks" } else { "" },
         );
         (t, w)
     } else {
