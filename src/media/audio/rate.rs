@@ -157,9 +157,10 @@ impl RateConverter {
         self.resampler.as_ref().map_or(0, |r| r.output_delay())
     }
 
-    /// Input samples converted at a time (input waits until a block is full).
+    /// Input samples converted at a time (input waits until a block is full); 0 when the
+    /// rates are equal and samples pass straight through.
     pub fn block(&self) -> usize {
-        self.input.len()
+        if self.resampler.is_some() { self.input.len() } else { 0 }
     }
 }
 
