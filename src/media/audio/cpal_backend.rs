@@ -335,6 +335,22 @@ mod tests {
     use super::*;
     use crate::media::audio::feed::PLAYBACK_LEVEL;
 
+    #[test]
+    fn the_fixed_period_is_ten_ms_within_what_the_device_allows() {
+        let config = |rate, size| cpal::SupportedStreamConfig::new(2, rate, size, SampleFormat::F32);
+        let fixed = |c: &cpal::SupportedStreamConfig| fixed_config(c).map(|c| c.buffer_size);
+        let range = |min, max| cpal::SupportedBufferSize::Range { min, max };
+        assert_eq!(fixed(&config(48_000, range(64, 8192))), Some(cpal::BufferSize::Fixed(480)));
+        assert_eq!(fixed(&config(44_100, cpal::SupportedBufferSize::Unknown)), Some(cpal::BufferSize::Fixed(441)));
+        // A device whose smallest period is 1024 frames gets that, not a refused request.
+        assert_eq!(fixed(&config(48_000, range(1024, 4096))), Some(cpal::BufferSize::Fixed(1024)));
+        assert_eq!(fixed(&config(48_000, range(32, 256))), Some(cpal::BufferSize::Fixed(256)));
+        // Nonsense from the driver: the device's default is used.
+        assert_eq!(fixed(&config(48_000, range(4096, 1024))), None);
+        let c = fixed_config(&config(16_000, range(1, 100_000))).expect("a config");
+        assert_eq!((c.channels, c.sample_rate), (2, 16_000));
+    }
+
     /// ALSA's `null` device (in every alsa-lib configuration): the fixed period is taken and
     /// reported, and the playback ring settles near its target instead of growing.
     #[test]
