@@ -9,7 +9,7 @@ use super::Sink;
 use crate::api::Event;
 use crate::media::audio::watch::StreamRole;
 use crate::media::audio::{
-    AudioBackend, AudioDevices, AudioError, Capture, DeviceWatcher, Playback, StreamHealth, WatchAction,
+    AudioBackend, AudioDevices, AudioError, Capture, DeviceWatcher, Playback, StreamHealth, StreamLatency, WatchAction,
 };
 
 /// Ticks (20 ms) between two device-list polls.
@@ -111,7 +111,24 @@ impl DeviceAudio {
             }
         };
         match (&name, error) {
-            (Some(n), _) => self.watcher.opened(role, preferred.as_deref(), n),
+            (Some(n), _) => {
+                let latency = match role {
+                    StreamRole::Input => self.capture.as_ref().and_then(|c| c.latency()),
+                    _ => self.playback.as_ref().and_then(|p| p.latency()),
+                };
+                if let Some(l) = latency {
+                    tracing::info!(
+                        role = role_name(role),
+                        device_rate = l.device_rate,
+                        period_frames = ?l.period_frames,
+                        fixed_period = l.fixed_period,
+                        ring_target_ms = l.ring_target.as_secs_f64() * 1000.0,
+                        resampler_delay_ms = l.resampler_delay.as_secs_f64() * 1000.0,
+                        "audio stream latency"
+                    );
+                }
+                self.watcher.opened(role, preferred.as_deref(), n)
+            }
             (None, Some(e)) => {
                 self.watcher.open_failed(role, preferred.as_deref());
                 self.events.push(Event::Audio {
@@ -166,6 +183,12 @@ impl DeviceAudio {
         if let Some(p) = self.playback.as_mut() {
             p.write(frame);
         }
+    }
+
+    /// What the open microphone and speaker add to the one-way delay (device period, host
+    /// delay, ring target, resampler), `None` for a side without a device clock.
+    pub fn latency(&self) -> (Option<StreamLatency>, Option<StreamLatency>) {
+        (self.capture.as_ref().and_then(|c| c.latency()), self.playback.as_ref().and_then(|p| p.latency()))
     }
 
     /// The microphone's device name, if one is open.

@@ -19,8 +19,8 @@ use crate::api::Event;
 use crate::media::audio::{AudioBackend, AudioDevices};
 use crate::media::rtp::looks_like_rtcp;
 use crate::media::{
-    Concealer, DtmfReceiver, DtmfSender, DtmfSenderConfig, Frame, JitterBuffer, JitterConfig, NtpTime, ReceiverConfig,
-    RtcpSession, RtpReceiver, RtpSender, SendingState, WavWriter, codec_for, read_wav_file, resample,
+    Concealer, DtmfReceiver, DtmfSender, DtmfSenderConfig, Frame, JitterBuffer, JitterConfig, NtpTime, PlayoutClock,
+    ReceiverConfig, RtcpSession, RtpReceiver, RtpSender, SendingState, WavWriter, codec_for, read_wav_file, resample,
 };
 use crate::sdp::Negotiated;
 use std::net::SocketAddr;
@@ -167,6 +167,8 @@ async fn run(
     let mut heard_anything = false;
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    // Playout runs on its own clock, aligned to when the jitter buffer's frames are due.
+    let mut playout = PlayoutClock::new(Instant::now(), Duration::from_millis(20));
     let mut buf = vec![0u8; 2048];
     loop {
         tokio::select! {
@@ -269,7 +271,14 @@ async fn run(
                     let report = rtcp.report(now, ntp_now(), sending_state(&sender), receiver.jitter_units(), rng.unit());
                     send_rtcp(rtcp_socket.as_ref(), &socket, neg.remote_rtcp, &report).await;
                 }
-                let out = match jitter.pop(now) {
+            }
+            _ = tokio::time::sleep_until(playout.next_tick().into()) => {
+                let now = std::time::Instant::now();
+                let popped = jitter.pop(now);
+                // While only silence plays (call start, a pause) the clock may jump to the
+                // buffer's due instant; while audio plays it moves 2 ms per tick at most.
+                let audible = !matches!(popped, Frame::Empty);
+                let out = match popped {
                     Frame::Audio(payload) => {
                         first_audio.get_or_insert_with(|| started.elapsed());
                         let pcm = codec.decode(&payload);
@@ -294,6 +303,7 @@ async fn run(
                 if let Some(d) = devices.as_mut() {
                     d.write(&out);
                 }
+                playout.advance(now, jitter.next_due(), audible);
             }
         }
     }

@@ -54,14 +54,18 @@ pub struct JitterConfig {
 }
 
 impl Default for JitterConfig {
-    /// 8 kHz, 20 ms frames, delay 20..=200 ms starting at 40 ms, 64 frames.
+    /// 8 kHz, 20 ms frames, delay 10..=200 ms starting at 20 ms, 64 frames.
+    ///
+    /// The low floor assumes the playout ticks are aligned to [`JitterBuffer::next_due`]
+    /// (see [`crate::media::PlayoutClock`]); with ticks at a random phase the half frame of
+    /// margin in the target still keeps every frame inside the playout window.
     fn default() -> Self {
         JitterConfig {
             clock_rate: 8000,
             frame: Duration::from_millis(20),
-            min_delay: Duration::from_millis(20),
+            min_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(200),
-            initial_delay: Duration::from_millis(40),
+            initial_delay: Duration::from_millis(20),
             capacity: 64,
         }
     }
@@ -271,6 +275,25 @@ impl JitterBuffer {
         self.frames.get(&self.next_index?).map(|slot| slot.payload.as_slice())
     }
 
+    /// When the next frame is due for playout: the instant at which [`JitterBuffer::pop`]
+    /// plays it on time (neither stretched nor skipped). `None` before the first packet and
+    /// while nothing is buffered before playout has started. A playout clock that ticks at
+    /// these instants adds no waiting of its own on top of the target delay.
+    pub fn next_due(&self) -> Option<Instant> {
+        let clock = self.clock?;
+        let index = match self.next_index {
+            Some(next) => next,
+            None => *self.frames.keys().next()?,
+        };
+        let reference = self.offsets.iter().copied().min().unwrap_or(0);
+        let due = reference.saturating_add(self.target_ns).saturating_add(index.saturating_mul(self.frame_ns));
+        Some(if due >= 0 {
+            clock.epoch + Duration::from_nanos(due as u64)
+        } else {
+            clock.epoch.checked_sub(Duration::from_nanos(due.unsigned_abs())).unwrap_or(clock.epoch)
+        })
+    }
+
     /// The frame to play now; call once per frame duration.
     pub fn pop(&mut self, now: Instant) -> Frame {
         let Some(clock) = self.clock else { return Frame::Empty };
@@ -423,7 +446,7 @@ mod tests {
         }
         assert_eq!(played.first(), Some(&0));
         assert!(played.windows(2).all(|w| w[1] == w[0] + 1), "{played:?}");
-        assert!(played.len() >= 47, "starts after about 40 ms: {}", played.len());
+        assert!(played.len() >= 47, "starts after about 20 ms: {}", played.len());
         assert_eq!(jb.stats().late + jb.stats().concealed, 0);
     }
 
@@ -449,9 +472,9 @@ mod tests {
             jb.insert(i as u16, i * 160, payload(i), t0 + FRAME * i);
         }
         assert_eq!(jb.insert(1, 160, payload(1), t0 + ms(41)), InsertOutcome::Duplicate);
-        let played = drain(&mut jb, t0, 40, 120);
+        let played = drain(&mut jb, t0, 20, 100);
         assert_eq!(played, vec![Some(0), Some(1), Some(2), None]);
-        // Frame 3 was concealed at 100 ms; it arrives at 110 ms: late.
+        // Frame 3 was concealed at 80 ms; it arrives at 110 ms: late.
         assert_eq!(jb.insert(3, 480, payload(3), t0 + ms(110)), InsertOutcome::Late);
         // Frame 2 again, after it was played: a duplicate, not a late packet.
         assert_eq!(jb.insert(2, 320, payload(2), t0 + ms(111)), InsertOutcome::Duplicate);
@@ -464,7 +487,7 @@ mod tests {
     fn target_follows_jitter_within_bounds() {
         let t0 = Instant::now();
         let mut jb = JitterBuffer::new(JitterConfig::default());
-        assert_eq!(jb.target_delay(), ms(40));
+        assert_eq!(jb.target_delay(), ms(20));
         // ±40 ms of jitter: arrivals alternate 10 ms early and 70 ms late of a 50 ms base.
         for i in 0..200u32 {
             let skew = if i % 2 == 0 { 10 } else { 90 };
@@ -473,12 +496,12 @@ mod tests {
         }
         let high = jb.target_delay();
         assert!(high >= ms(80) && high <= ms(200), "target {high:?}");
-        // Then a perfectly regular stream: the target decays towards the 20 ms floor.
+        // Then a perfectly regular stream: the target decays towards the 10 ms floor.
         for i in 200..2000u32 {
             jb.insert(i as u16, i * 160, payload(i), t0 + FRAME * i + ms(10));
             jb.pop(t0 + FRAME * i);
         }
-        assert!(jb.target_delay() <= ms(25), "target {:?}", jb.target_delay());
+        assert!(jb.target_delay() <= ms(15), "target {:?}", jb.target_delay());
         // Huge jitter saturates at the 200 ms ceiling.
         for i in 2000..2100u32 {
             let skew = if i % 2 == 0 { 0 } else { 500 };
@@ -506,7 +529,7 @@ mod tests {
         for i in 0..20u32 {
             jb.insert(i as u16, start.wrapping_add(i * 160), payload(i), t0 + FRAME * i);
         }
-        let played = drain(&mut jb, t0, 40, 440);
+        let played = drain(&mut jb, t0, 20, 420);
         assert_eq!(played, (0..20).map(Some).collect::<Vec<_>>());
     }
 
@@ -517,14 +540,14 @@ mod tests {
         for i in 0..10u32 {
             jb.insert(i as u16, i * 160, payload(i), t0 + FRAME * i);
         }
-        drain(&mut jb, t0, 40, 240);
+        drain(&mut jb, t0, 20, 220);
         // The sender restarts with a new random timestamp base.
         for i in 10..20u32 {
             let outcome = jb.insert(i as u16, 0x4000_0000 + i * 160, payload(i), t0 + FRAME * i);
             assert_eq!(outcome, InsertOutcome::Buffered);
         }
         assert_eq!(jb.stats().resyncs, 1);
-        let played = drain(&mut jb, t0, 240, 700);
+        let played = drain(&mut jb, t0, 220, 700);
         assert_eq!(played.iter().flatten().copied().collect::<Vec<_>>(), (10..20).collect::<Vec<_>>());
     }
 
@@ -560,7 +583,7 @@ mod tests {
                 jb.pop(t0 + ms(i * 20));
             }
             assert!(jb.len() <= jb.config().capacity);
-            assert!(jb.target_delay() >= ms(20) && jb.target_delay() <= ms(200));
+            assert!(jb.target_delay() >= ms(10) && jb.target_delay() <= ms(200));
         }
     }
 }

@@ -14,7 +14,8 @@
 //!   the cpal and null backends, lock-free rings and the device-rate resampler.
 //! * [`rtp`]: [`RtpSender`] and [`RtpReceiver`] (validation, symmetric-RTP source latching
 //!   with probation, sequence extension, loss, RFC 3550 jitter) and [`RtpStats`].
-//! * [`jitter`]: the adaptive [`JitterBuffer`] for fixed 20 ms frames (20–200 ms target).
+//! * [`jitter`]: the adaptive [`JitterBuffer`] for fixed 20 ms frames (10–200 ms target);
+//!   [`playout`]: the [`PlayoutClock`] that ticks when the buffer's next frame is due.
 //! * [`plc`]: the packet-loss [`Concealer`] (repeat with fade, silence after 60 ms).
 //! * [`dtmf`]: RFC 4733 telephone-events, [`DtmfSender`] and [`DtmfReceiver`].
 //! * [`tone`]: sine and call-progress [`ToneGenerator`]s; [`goertzel`](mod@goertzel): the detector.
@@ -22,7 +23,7 @@
 //! * [`sim`]: a lossy/jittery channel for tests and [`sim::call_path_workload`], a
 //!   deterministic whole-path workload for a future `benches/media.rs`.
 //!
-//! The receive path of a call, per datagram and per 20 ms playout tick:
+//! The receive path of a call, per datagram and per 20 ms playout tick (at the [`PlayoutClock`]):
 //!
 //! ```text
 //! datagram ─▶ RtpReceiver::handle_packet ─┬─ audio PT ──▶ JitterBuffer::insert
@@ -47,6 +48,7 @@ pub mod g722;
 pub mod goertzel;
 pub mod jitter;
 pub mod opus_codec;
+pub mod playout;
 pub mod plc;
 pub mod resample;
 pub mod rtcp;
@@ -61,6 +63,7 @@ pub use dtmf::{DtmfDigit, DtmfEvent, DtmfPacket, DtmfReceiver, DtmfSender, DtmfS
 pub use goertzel::{ToneMeasurement, dominant_frequency, goertzel};
 pub use jitter::{Frame, InsertOutcome, JitterBuffer, JitterConfig, JitterStats};
 pub use opus_codec::Opus;
+pub use playout::PlayoutClock;
 pub use plc::Concealer;
 pub use resample::{Resampler, resample};
 pub use rtcp::{NtpTime, ReportBlock, RtcpError, RtcpPacket, SenderInfo, parse_compound};

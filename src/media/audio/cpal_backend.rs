@@ -4,26 +4,79 @@
 //! Devices are named by their host id (`default`, `pipewire`, `hw:CARD=PCH,DEV=0` on ALSA),
 //! which is stable and unique; the human description is listed alongside. A stream opens at
 //! the device's default rate and channel count; the callbacks ([`super::ring`]) mix down to
-//! mono and move samples through SPSC rings; [`RateConverter`] converts between the device
-//! rate and the codec rate on the caller's side.
+//! mono and move samples through SPSC rings; [`super::feed`] converts between the device rate
+//! and the codec rate on the caller's side and holds the rings' level.
+//!
+//! Latency: a stream asks for a fixed period of [`PERIOD`] (480 frames at 48 kHz; on ALSA
+//! cpal makes the buffer two periods) and falls back to the device's default when the device
+//! refuses. The ring on the call's side is held near a small level ([`super::feed`]).
 //!
 //! On a machine without a sound card ALSA still lists `default`, but asking for its
 //! configuration fails with "device not available": that becomes [`AudioError::NoDevice`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample};
-use ringbuf::traits::{Consumer, Observer, Producer};
 
-use super::rate::RateConverter;
+use super::feed::{CaptureFeed, PlaybackFeed};
 use super::ring::{self, HeapCons, HeapProd, StreamStatus};
-use super::{
-    AudioBackend, AudioError, Capture, DeviceInfo, DeviceKind, Playback, StreamHealth, f32_to_i16, i16_to_f32,
-};
+use super::{AudioBackend, AudioError, Capture, DeviceInfo, DeviceKind, Playback, StreamHealth, StreamLatency};
 
-/// Most audio kept between the device and the call (ms) before old samples are dropped.
-const MAX_QUEUE_MS: usize = 60;
+/// The device period asked for (one callback's worth of audio).
+pub const PERIOD: Duration = Duration::from_millis(10);
+fn samples_of(d: Duration, rate: u32) -> usize {
+    (u128::from(rate) * d.as_nanos() / 1_000_000_000) as usize
+}
+
+/// The stream configuration with our fixed period, clamped to what the device says it
+/// supports; `None` when the device's range leaves no room for it.
+fn fixed_config(supported: &cpal::SupportedStreamConfig) -> Option<cpal::StreamConfig> {
+    let mut config = supported.config();
+    let want = samples_of(PERIOD, config.sample_rate).max(1) as u32;
+    let frames = match supported.buffer_size() {
+        cpal::SupportedBufferSize::Range { min, max } if min <= max => want.clamp(*min, *max),
+        cpal::SupportedBufferSize::Range { .. } => return None,
+        cpal::SupportedBufferSize::Unknown => want,
+    };
+    config.buffer_size = cpal::BufferSize::Fixed(frames);
+    Some(config)
+}
+
+/// What an opened cpal stream runs with.
+struct Opened<R> {
+    stream: cpal::Stream,
+    ring: R,
+    status: Arc<StreamStatus>,
+    period: Option<u32>,
+    fixed: bool,
+}
+
+/// Builds and starts a stream with our fixed period, or the device's default period when the
+/// device refuses it; `build` makes a stream (with fresh ring ends) for a configuration.
+fn open_stream<R>(
+    kind: DeviceKind,
+    id: &str,
+    supported: &cpal::SupportedStreamConfig,
+    build: impl Fn(&cpal::StreamConfig) -> Result<(cpal::Stream, R, Arc<StreamStatus>), cpal::Error>,
+) -> Result<Opened<R>, AudioError> {
+    let fixed = fixed_config(supported).and_then(|config| match build(&config) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::info!(device = %id, error = %e, "fixed audio period refused; using the device's default");
+            None
+        }
+    });
+    let was_fixed = fixed.is_some();
+    let (stream, ring, status) = match fixed {
+        Some(s) => s,
+        None => build(&supported.config()).map_err(|e| open_error(kind, id, e))?,
+    };
+    stream.play().map_err(|e| open_error(kind, id, e))?;
+    let period = stream.buffer_size().ok();
+    Ok(Opened { stream, ring, status, period, fixed: was_fixed })
+}
 
 /// The cpal backend on the system's default host.
 #[derive(Debug, Default, Clone, Copy)]
@@ -98,46 +151,52 @@ fn on_error(status: Arc<StreamStatus>, name: String) -> impl FnMut(cpal::Error) 
 fn build_input<T>(
     device: &cpal::Device,
     config: &cpal::StreamConfig,
-    mut ring: HeapProd<f32>,
-    status: Arc<StreamStatus>,
     name: &str,
-) -> Result<cpal::Stream, cpal::Error>
+) -> Result<(cpal::Stream, HeapCons<f32>, Arc<StreamStatus>), cpal::Error>
 where
     T: SizedSample + Send + 'static,
     f32: FromSample<T>,
 {
+    let (mut ring, consumer) = ring::mono_ring(config.sample_rate as usize / 2);
+    let status = StreamStatus::new();
     let channels = usize::from(config.channels);
     let cb_status = Arc::clone(&status);
-    device.build_input_stream::<T, _, _>(
+    let stream = device.build_input_stream::<T, _, _>(
         *config,
-        move |data: &[T], _| {
+        move |data: &[T], info: &cpal::InputCallbackInfo| {
+            let t = info.timestamp();
+            cb_status.record_host_delay(t.callback.checked_duration_since(t.capture));
             ring::capture_into_ring(data, channels, <f32 as FromSample<T>>::from_sample_, &mut ring, &cb_status)
         },
-        on_error(status, name.to_owned()),
+        on_error(Arc::clone(&status), name.to_owned()),
         None,
-    )
+    )?;
+    Ok((stream, consumer, status))
 }
 
 fn build_output<T>(
     device: &cpal::Device,
     config: &cpal::StreamConfig,
-    mut ring: HeapCons<f32>,
-    status: Arc<StreamStatus>,
     name: &str,
-) -> Result<cpal::Stream, cpal::Error>
+) -> Result<(cpal::Stream, HeapProd<f32>, Arc<StreamStatus>), cpal::Error>
 where
     T: SizedSample + FromSample<f32> + Send + 'static,
 {
+    let (producer, mut ring) = ring::mono_ring(config.sample_rate as usize / 2);
+    let status = StreamStatus::new();
     let channels = usize::from(config.channels);
     let cb_status = Arc::clone(&status);
-    device.build_output_stream::<T, _, _>(
+    let stream = device.build_output_stream::<T, _, _>(
         *config,
-        move |data: &mut [T], _| {
+        move |data: &mut [T], info: &cpal::OutputCallbackInfo| {
+            let t = info.timestamp();
+            cb_status.record_host_delay(t.playback.checked_duration_since(t.callback));
             ring::playback_from_ring(data, channels, <T as FromSample<f32>>::from_sample_, &mut ring, &cb_status)
         },
-        on_error(status, name.to_owned()),
+        on_error(Arc::clone(&status), name.to_owned()),
         None,
-    )
+    )?;
+    Ok((stream, producer, status))
 }
 
 impl AudioBackend for CpalBackend {
@@ -169,32 +228,20 @@ impl AudioBackend for CpalBackend {
         let host = cpal::default_host();
         let (device, id) = find_device(&host, kind, name)?;
         let supported = device.default_input_config().map_err(|e| open_error(kind, &id, e))?;
-        let config = supported.config();
-        let device_rate = config.sample_rate;
-        let (producer, consumer) = ring::mono_ring(device_rate as usize / 2);
-        let status = StreamStatus::new();
-        let s = Arc::clone(&status);
-        let stream = match supported.sample_format() {
-            SampleFormat::F32 => build_input::<f32>(&device, &config, producer, s, &id),
-            SampleFormat::I16 => build_input::<i16>(&device, &config, producer, s, &id),
-            SampleFormat::I32 => build_input::<i32>(&device, &config, producer, s, &id),
-            SampleFormat::U16 => build_input::<u16>(&device, &config, producer, s, &id),
-            other => return Err(AudioError::Open { name: id, detail: format!("unsupported sample format {other}") }),
-        }
-        .map_err(|e| open_error(kind, &id, e))?;
-        stream.play().map_err(|e| open_error(kind, &id, e))?;
-        let converter =
-            RateConverter::new(device_rate, rate).map_err(|detail| AudioError::Open { name: id.clone(), detail })?;
-        let frame = (rate as usize / 50).max(1);
-        Ok(Box::new(CpalCapture {
-            name: id,
-            _stream: stream,
-            ring: consumer,
-            status,
-            converter,
-            scratch: vec![0.0; device_rate as usize / 50 + 1],
-            converted: vec![0.0; frame * 4],
-        }))
+        let device_rate = supported.config().sample_rate;
+        let opened = open_stream(kind, &id, &supported, |config| match supported.sample_format() {
+            SampleFormat::F32 => build_input::<f32>(&device, config, &id),
+            SampleFormat::I16 => build_input::<i16>(&device, config, &id),
+            SampleFormat::I32 => build_input::<i32>(&device, config, &id),
+            SampleFormat::U16 => build_input::<u16>(&device, config, &id),
+            other => Err(cpal::Error::with_message(
+                cpal::ErrorKind::UnsupportedConfig,
+                format!("unsupported sample format {other}"),
+            )),
+        })?;
+        let feed = CaptureFeed::new(opened.ring, opened.status, device_rate, rate)
+            .map_err(|detail| AudioError::Open { name: id.clone(), detail })?;
+        Ok(Box::new(CpalCapture { name: id, _stream: opened.stream, feed, period: opened.period, fixed: opened.fixed }))
     }
 
     fn open_playback(&self, name: Option<&str>, rate: u32) -> Result<Box<dyn Playback>, AudioError> {
@@ -202,31 +249,25 @@ impl AudioBackend for CpalBackend {
         let host = cpal::default_host();
         let (device, id) = find_device(&host, kind, name)?;
         let supported = device.default_output_config().map_err(|e| open_error(kind, &id, e))?;
-        let config = supported.config();
-        let device_rate = config.sample_rate;
-        let (producer, consumer) = ring::mono_ring(device_rate as usize / 2);
-        let status = StreamStatus::new();
-        let s = Arc::clone(&status);
-        let stream = match supported.sample_format() {
-            SampleFormat::F32 => build_output::<f32>(&device, &config, consumer, s, &id),
-            SampleFormat::I16 => build_output::<i16>(&device, &config, consumer, s, &id),
-            SampleFormat::I32 => build_output::<i32>(&device, &config, consumer, s, &id),
-            SampleFormat::U16 => build_output::<u16>(&device, &config, consumer, s, &id),
-            other => return Err(AudioError::Open { name: id, detail: format!("unsupported sample format {other}") }),
-        }
-        .map_err(|e| open_error(kind, &id, e))?;
-        stream.play().map_err(|e| open_error(kind, &id, e))?;
-        let converter =
-            RateConverter::new(rate, device_rate).map_err(|detail| AudioError::Open { name: id.clone(), detail })?;
+        let device_rate = supported.config().sample_rate;
+        let opened = open_stream(kind, &id, &supported, |config| match supported.sample_format() {
+            SampleFormat::F32 => build_output::<f32>(&device, config, &id),
+            SampleFormat::I16 => build_output::<i16>(&device, config, &id),
+            SampleFormat::I32 => build_output::<i32>(&device, config, &id),
+            SampleFormat::U16 => build_output::<u16>(&device, config, &id),
+            other => Err(cpal::Error::with_message(
+                cpal::ErrorKind::UnsupportedConfig,
+                format!("unsupported sample format {other}"),
+            )),
+        })?;
+        let feed = PlaybackFeed::new(opened.ring, opened.status, rate, device_rate, opened.period)
+            .map_err(|detail| AudioError::Open { name: id.clone(), detail })?;
         Ok(Box::new(CpalPlayback {
             name: id,
-            _stream: stream,
-            ring: producer,
-            status,
-            converter,
-            max_queued: device_rate as usize * MAX_QUEUE_MS / 1000,
-            scratch: vec![0.0; rate as usize / 10 + 1],
-            converted: vec![0.0; device_rate as usize / 10 + 1],
+            _stream: opened.stream,
+            feed,
+            period: opened.period,
+            fixed: opened.fixed,
         }))
     }
 }
@@ -235,13 +276,9 @@ impl AudioBackend for CpalBackend {
 struct CpalCapture {
     name: String,
     _stream: cpal::Stream,
-    ring: HeapCons<f32>,
-    status: Arc<StreamStatus>,
-    converter: RateConverter,
-    /// Device-rate samples taken from the ring.
-    scratch: Vec<f32>,
-    /// Codec-rate samples taken from the converter.
-    converted: Vec<f32>,
+    feed: CaptureFeed,
+    period: Option<u32>,
+    fixed: bool,
 }
 
 impl Capture for CpalCapture {
@@ -250,42 +287,15 @@ impl Capture for CpalCapture {
     }
 
     fn read(&mut self, out: &mut [i16]) -> usize {
-        // Bounded: the ring holds at most 500 ms, taken 20 ms at a time.
-        for _ in 0..64 {
-            let n = self.ring.pop_slice(&mut self.scratch);
-            if n == 0 {
-                break;
-            }
-            self.converter.push(&self.scratch[..n]);
-        }
-        // Keep the delay bounded when the device clock runs ahead of ours.
-        let keep = out.len() * 2;
-        while self.converter.available() > keep + out.len() {
-            let drop = (self.converter.available() - keep).min(self.converted.len());
-            self.converter.pop(&mut self.converted[..drop]);
-        }
-        let mut done = 0;
-        while done < out.len() {
-            let want = (out.len() - done).min(self.converted.len());
-            let got = self.converter.pop(&mut self.converted[..want]);
-            for (o, &s) in out[done..done + got].iter_mut().zip(&self.converted[..got]) {
-                *o = f32_to_i16(s);
-            }
-            done += got;
-            if got < want {
-                break;
-            }
-        }
-        out[done..].fill(0);
-        done
+        self.feed.read(out)
     }
 
     fn health(&self) -> StreamHealth {
-        if self.status.failed() {
-            StreamHealth::Failed(format!("{} stopped", self.name))
-        } else {
-            StreamHealth::Running
-        }
+        health(&self.name, self.feed.status())
+    }
+
+    fn latency(&self) -> Option<StreamLatency> {
+        Some(self.feed.latency(self.period, self.fixed))
     }
 }
 
@@ -293,12 +303,9 @@ impl Capture for CpalCapture {
 struct CpalPlayback {
     name: String,
     _stream: cpal::Stream,
-    ring: HeapProd<f32>,
-    status: Arc<StreamStatus>,
-    converter: RateConverter,
-    max_queued: usize,
-    scratch: Vec<f32>,
-    converted: Vec<f32>,
+    feed: PlaybackFeed,
+    period: Option<u32>,
+    fixed: bool,
 }
 
 impl Playback for CpalPlayback {
@@ -307,30 +314,74 @@ impl Playback for CpalPlayback {
     }
 
     fn write(&mut self, frame: &[i16]) -> usize {
-        let mut accepted = 0;
-        for chunk in frame.chunks(self.scratch.len()) {
-            for (d, &s) in self.scratch.iter_mut().zip(chunk) {
-                *d = i16_to_f32(s);
-            }
-            self.converter.push(&self.scratch[..chunk.len()]);
-            accepted += chunk.len();
-        }
-        loop {
-            let n = self.converter.pop(&mut self.converted);
-            if n == 0 {
-                break;
-            }
-            let room = self.max_queued.saturating_sub(self.ring.occupied_len());
-            self.ring.push_slice(&self.converted[..n.min(room)]);
-        }
-        accepted
+        self.feed.write(frame)
     }
 
     fn health(&self) -> StreamHealth {
-        if self.status.failed() {
-            StreamHealth::Failed(format!("{} stopped", self.name))
-        } else {
-            StreamHealth::Running
+        health(&self.name, self.feed.status())
+    }
+
+    fn latency(&self) -> Option<StreamLatency> {
+        Some(self.feed.latency(self.period, self.fixed))
+    }
+}
+
+fn health(name: &str, status: &StreamStatus) -> StreamHealth {
+    if status.failed() { StreamHealth::Failed(format!("{name} stopped")) } else { StreamHealth::Running }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::audio::feed::PLAYBACK_LEVEL;
+
+    #[test]
+    fn the_fixed_period_is_ten_ms_within_what_the_device_allows() {
+        let config = |rate, size| cpal::SupportedStreamConfig::new(2, rate, size, SampleFormat::F32);
+        let fixed = |c: &cpal::SupportedStreamConfig| fixed_config(c).map(|c| c.buffer_size);
+        let range = |min, max| cpal::SupportedBufferSize::Range { min, max };
+        assert_eq!(fixed(&config(48_000, range(64, 8192))), Some(cpal::BufferSize::Fixed(480)));
+        assert_eq!(fixed(&config(44_100, cpal::SupportedBufferSize::Unknown)), Some(cpal::BufferSize::Fixed(441)));
+        // A device whose smallest period is 1024 frames gets that, not a refused request.
+        assert_eq!(fixed(&config(48_000, range(1024, 4096))), Some(cpal::BufferSize::Fixed(1024)));
+        assert_eq!(fixed(&config(48_000, range(32, 256))), Some(cpal::BufferSize::Fixed(256)));
+        // Nonsense from the driver: the device's default is used.
+        assert_eq!(fixed(&config(48_000, range(4096, 1024))), None);
+        let c = fixed_config(&config(16_000, range(1, 100_000))).expect("a config");
+        assert_eq!((c.channels, c.sample_rate), (2, 16_000));
+    }
+
+    /// ALSA's `null` device (in every alsa-lib configuration): the fixed period is taken and
+    /// reported, and the playback ring settles near its target instead of growing.
+    #[test]
+    fn null_device_runs_with_the_fixed_period_and_a_small_ring() {
+        let backend = CpalBackend::new();
+        let Ok(list) = backend.devices() else { return };
+        if !list.iter().any(|d| d.name == "null" && d.kind == DeviceKind::Output) {
+            println!("no ALSA null device listed; nothing to test");
+            return;
         }
+        let mut speaker = backend.open_playback(Some("null"), 8000).expect("ALSA null output opens");
+        let mut mic = backend.open_capture(Some("null"), 8000).expect("ALSA null input opens");
+        let out = speaker.latency().expect("cpal streams report latency");
+        let inp = mic.latency().expect("cpal streams report latency");
+        println!("playback {out:?}\ncapture {inp:?}");
+        for l in [out, inp] {
+            let want = samples_of(PERIOD, l.device_rate) as u32;
+            if l.fixed_period {
+                let period = l.period_frames.expect("the host reports its period");
+                assert!(period.abs_diff(want) <= want / 2, "asked for {want} frames, got {period}");
+            }
+            assert!(l.resampler_delay <= Duration::from_millis(5), "{:?}", l.resampler_delay);
+        }
+        let frame = vec![0i16; 160];
+        let mut heard = vec![0i16; 160];
+        for _ in 0..50 {
+            std::thread::sleep(Duration::from_millis(20));
+            speaker.write(&frame);
+            mic.read(&mut heard);
+        }
+        let out = speaker.latency().expect("latency");
+        assert!(out.ring_target <= PLAYBACK_LEVEL.2, "{out:?}");
     }
 }

@@ -10,18 +10,27 @@
 //! * [`null_backend::NullBackend`]: no sound card — silence in, audio out kept in memory (or
 //!   thrown away), optionally a signal to "capture". For tests, the CLI and headless machines.
 //!
+//! Latency: cpal streams ask for a 10 ms device period ([`cpal_backend::PERIOD`], the
+//! device's default when it refuses), convert rates in 5 ms blocks ([`rate`]) and hold the
+//! rings near a small fill level ([`level`]) by splicing a few milliseconds in or out
+//! without a click ([`stretch`]); [`StreamLatency`] tells what a stream adds.
+//!
 //! Hot-plug: a stream whose device fails reports it in [`Capture::health`] /
 //! [`Playback::health`]; [`watch::DeviceWatcher`] turns failures and device-list changes into
 //! "re-open on this device" decisions, so a call moves to the new default instead of going
 //! silent, and every move is reported.
 
 pub mod cpal_backend;
+pub mod feed;
+pub mod level;
 pub mod null_backend;
 pub mod rate;
 pub mod ring;
+pub mod stretch;
 pub mod watch;
 
 use std::fmt;
+use std::time::Duration;
 
 pub use cpal_backend::CpalBackend;
 pub use null_backend::NullBackend;
@@ -108,6 +117,40 @@ pub enum StreamHealth {
     Failed(String),
 }
 
+/// The delay one device stream adds, as configured and (where the host tells) as measured;
+/// for the latency budget (`benches/latency.rs`) and logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamLatency {
+    /// The device's sample rate, in Hz.
+    pub device_rate: u32,
+    /// Frames per device period (one callback) the host runs the stream with, if it says.
+    pub period_frames: Option<u32>,
+    /// True when the host took our fixed period ([`cpal_backend::PERIOD`]); false when the
+    /// device refused it and runs with its default.
+    pub fixed_period: bool,
+    /// The host's own delay between callback and sound, from the last callback's timestamps
+    /// (measured; `None` before a callback or when the host gives no timestamps).
+    pub host_delay: Option<Duration>,
+    /// The level the ring between the device and the call is held at now (it adapts).
+    pub ring_target: Duration,
+    /// The sample-rate converter's delay (zero when the rates are equal).
+    pub resampler_delay: Duration,
+    /// The converter's block: input waits until a block is full.
+    pub resampler_block: Duration,
+}
+
+impl StreamLatency {
+    /// The device period as a duration (zero when unknown).
+    pub fn period(&self) -> Duration {
+        match self.period_frames {
+            Some(f) if self.device_rate > 0 => {
+                Duration::from_nanos(u64::from(f) * 1_000_000_000 / u64::from(self.device_rate))
+            }
+            _ => Duration::ZERO,
+        }
+    }
+}
+
 /// A microphone stream delivering mono samples at the rate it was opened with.
 pub trait Capture: Send {
     /// The device's name.
@@ -119,6 +162,11 @@ pub trait Capture: Send {
 
     /// Whether the device still works.
     fn health(&self) -> StreamHealth;
+
+    /// The delay this stream adds (`None` for streams without a device clock).
+    fn latency(&self) -> Option<StreamLatency> {
+        None
+    }
 }
 
 /// A speaker stream taking mono samples at the rate it was opened with.
@@ -132,6 +180,11 @@ pub trait Playback: Send {
 
     /// Whether the device still works.
     fn health(&self) -> StreamHealth;
+
+    /// The delay this stream adds (`None` for streams without a device clock).
+    fn latency(&self) -> Option<StreamLatency> {
+        None
+    }
 }
 
 /// A source of audio devices.

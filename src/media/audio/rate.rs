@@ -1,5 +1,12 @@
 //! Band-limited sample-rate conversion between a device rate (44.1/48 kHz…) and a codec rate
-//! (8/16/48 kHz) with rubato's synchronous FFT resampler, in 20 ms chunks.
+//! (8/16/48 kHz) with rubato's synchronous FFT resampler.
+//!
+//! Tuned for latency: the FFT blocks are 5 ms (the smallest block the rate pair allows, 10 ms
+//! for 44.1 kHz) instead of rubato's default of a few hundred frames, which cuts the delay of
+//! 8 kHz → 48 kHz from 10 ms to 2.5 ms and the wait for a block to fill from up to 20 ms to
+//! 5 ms. A Blackman window keeps the pass band up to about 85 % of the lower Nyquist frequency
+//! at that block size (3.4 kHz for 8 kHz, 6.8 kHz for 16 kHz) with ~58 dB of side-lobe
+//! rejection.
 //!
 //! Runs on the call's side of the rings, never in a device callback. All buffers are allocated
 //! when the converter is made; [`RateConverter::push`] and [`RateConverter::pop`] do not
@@ -8,7 +15,10 @@
 use std::collections::VecDeque;
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Fft, FixedSync, Resampler};
+use rubato::{Fft, FixedSync, Resampler, WindowFunction};
+
+/// The FFT block the converter aims at (5 ms of input).
+pub const BLOCK_MS: usize = 5;
 
 /// Streams mono `f32` samples from one rate to another.
 pub struct RateConverter {
@@ -34,18 +44,21 @@ impl std::fmt::Debug for RateConverter {
 }
 
 impl RateConverter {
-    /// A converter from `from` Hz to `to` Hz working in 20 ms chunks, keeping at most
-    /// 200 ms of converted audio.
+    /// A converter from `from` Hz to `to` Hz working in 5 ms blocks (or the smallest block
+    /// the pair of rates allows), keeping at most 200 ms of converted audio.
     pub fn new(from: u32, to: u32) -> Result<Self, String> {
         if from == 0 || to == 0 {
             return Err(format!("cannot convert {from} Hz to {to} Hz"));
         }
-        let chunk = (from as usize / 50).max(1);
+        let (f, t) = (from as usize, to as usize);
+        // The smallest input block that maps to a whole number of output samples.
+        let unit = f / gcd(f, t);
+        let chunk = (f * BLOCK_MS / 1000).max(1).div_ceil(unit) * unit;
         let resampler = if from == to {
             None
         } else {
             Some(
-                Fft::<f32>::new(from as usize, to as usize, chunk, 1, FixedSync::Input)
+                Fft::<f32>::new_custom(f, t, chunk, 1, 1, WindowFunction::Blackman, FixedSync::Input)
                     .map_err(|e| format!("resampler {from} Hz → {to} Hz: {e}"))?,
             )
         };
@@ -143,4 +156,17 @@ impl RateConverter {
     pub fn delay(&self) -> usize {
         self.resampler.as_ref().map_or(0, |r| r.output_delay())
     }
+
+    /// Input samples converted at a time (input waits until a block is full); 0 when the
+    /// rates are equal and samples pass straight through.
+    pub fn block(&self) -> usize {
+        if self.resampler.is_some() { self.input.len() } else { 0 }
+    }
+}
+
+fn gcd(mut a: usize, mut b: usize) -> usize {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.max(1)
 }

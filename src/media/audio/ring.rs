@@ -19,7 +19,7 @@ pub use ringbuf::{HeapCons, HeapProd};
 pub const CALLBACK_CHUNK: usize = 1024;
 
 /// Counters and the failure flag shared between a stream's callbacks and its owner.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StreamStatus {
     failed: AtomicBool,
     /// Samples the device delivered or took.
@@ -27,12 +27,55 @@ pub struct StreamStatus {
     /// Capture samples dropped because the ring was full, or playback samples missing
     /// because it was empty.
     pub xruns: AtomicU64,
+    /// Playback: the fewest samples left in the ring after a callback since the owner last
+    /// looked ([`StreamStatus::take_low_water`]); `u64::MAX` when no callback ran.
+    low_water: AtomicU64,
+    /// The host's delay between the callback and the sound (playback: callback → speaker;
+    /// capture: microphone → callback) in nanoseconds, from the last callback's timestamps;
+    /// `u64::MAX` when the host gives none.
+    host_delay_ns: AtomicU64,
+}
+
+impl Default for StreamStatus {
+    fn default() -> Self {
+        StreamStatus {
+            failed: AtomicBool::new(false),
+            frames: AtomicU64::new(0),
+            xruns: AtomicU64::new(0),
+            low_water: AtomicU64::new(u64::MAX),
+            host_delay_ns: AtomicU64::new(u64::MAX),
+        }
+    }
 }
 
 impl StreamStatus {
     /// A fresh status, shared.
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// The lowest ring level after a playback callback since the last call (`None` when no
+    /// callback ran since), and starts a new period of watching.
+    pub fn take_low_water(&self) -> Option<usize> {
+        match self.low_water.swap(u64::MAX, Ordering::AcqRel) {
+            u64::MAX => None,
+            n => Some(n as usize),
+        }
+    }
+
+    /// Records the host's callback-to-sound delay (from a callback: no allocation).
+    pub fn record_host_delay(&self, delay: Option<std::time::Duration>) {
+        if let Some(d) = delay {
+            self.host_delay_ns.store(d.as_nanos().min(u128::from(u64::MAX - 1)) as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// The host's callback-to-sound delay reported by the last callback, if any.
+    pub fn host_delay(&self) -> Option<std::time::Duration> {
+        match self.host_delay_ns.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            n => Some(std::time::Duration::from_nanos(n)),
+        }
     }
 
     /// Marks the stream failed (called from the error callback: no allocation).
@@ -75,7 +118,8 @@ pub fn capture_into_ring<T: Copy>(
 }
 
 /// Playback callback body: pops mono samples from `ring` and writes each to all `channels` of
-/// the interleaved `data`; silence where the ring ran dry (counted as underruns).
+/// the interleaved `data`; silence where the ring ran dry (counted as underruns). The level
+/// left in the ring afterwards feeds [`StreamStatus::take_low_water`].
 pub fn playback_from_ring<T: Copy>(
     data: &mut [T],
     channels: usize,
@@ -95,6 +139,7 @@ pub fn playback_from_ring<T: Copy>(
         status.frames.fetch_add(frames as u64, Ordering::Relaxed);
         status.xruns.fetch_add((frames - got) as u64, Ordering::Relaxed);
     }
+    status.low_water.fetch_min(ring.occupied_len() as u64, Ordering::AcqRel);
 }
 
 /// Samples waiting in a ring.
