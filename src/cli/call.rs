@@ -16,7 +16,8 @@ pub struct AudioArgs {
     /// WAV file to send (16-bit PCM, any rate). Without --play and --record the sound devices are used.
     #[arg(long)]
     pub play: Option<PathBuf>,
-    /// WAV file to write what we receive (16-bit mono at the codec's sample rate).
+    /// WAV file to write what we receive (16-bit mono at the codec's sample rate). A call that
+    /// overlaps another (consult, transfer, pickup) records to FILE-<call>.wav next to it.
     #[arg(long)]
     pub record: Option<PathBuf>,
     /// Sound devices when there is no --play/--record: `device` (cpal) or `null` (none).

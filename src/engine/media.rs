@@ -35,7 +35,8 @@ use tokio::sync::mpsc;
 pub struct AudioFiles {
     /// WAV to send (16-bit PCM, any rate); silence when none, and after it ends.
     pub play: Option<PathBuf>,
-    /// WAV to write what we receive (16-bit mono at the codec's sample rate).
+    /// WAV to write what we receive (16-bit mono at the codec's sample rate). A call that
+    /// starts while another one records writes to [`per_call_path`] instead.
     pub record: Option<PathBuf>,
     /// The sound devices used when neither file is given (backend, input, output, ring).
     pub devices: AudioDevices,
@@ -393,4 +394,28 @@ fn new_receiver(neg: &Negotiated, rate: u32) -> RtpReceiver {
         cfg = cfg.with_other_payload_types(&[d.payload_type]);
     }
     RtpReceiver::new(cfg)
+}
+
+/// The recording file of call `id` when another call already records to `path`:
+/// `rec.wav` → `rec-c2.wav` (next to it, same extension).
+pub fn per_call_path(path: &std::path::Path, id: &str) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "record".into());
+    let safe: String = id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{safe}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{safe}"),
+    };
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod per_call_tests {
+    use super::per_call_path;
+    use std::path::Path;
+
+    #[test]
+    fn a_second_call_records_next_to_the_first() {
+        assert_eq!(per_call_path(Path::new("/tmp/rec.wav"), "c2"), Path::new("/tmp/rec-c2.wav"));
+        assert_eq!(per_call_path(Path::new("out"), "c/3"), Path::new("out-c_3"));
+    }
 }

@@ -351,7 +351,17 @@ fn run_media_actions(
         match action {
             MediaAction::Start { id, negotiated, .. } => match rtp.remove(&id) {
                 Some(RtpSlot::Bound(sock)) => {
-                    let (tx, task) = media::spawn(id.clone(), sock, negotiated, files.clone(), sink.clone());
+                    let mut files = files.clone();
+                    // Two calls at once (a consult, a transfer, a pickup) never share a WAV file:
+                    // the later one records next to it, as `NAME-<call>.wav`.
+                    if let Some(path) = &files.record
+                        && rtp.values().any(|s| matches!(s, RtpSlot::Running(..)))
+                    {
+                        let own = media::per_call_path(path, &id);
+                        tracing::info!(call = %id, file = %own.display(), "another call is recording; this one records here");
+                        files.record = Some(own);
+                    }
+                    let (tx, task) = media::spawn(id.clone(), sock, negotiated, files, sink.clone());
                     rtp.insert(id, RtpSlot::Running(tx, task));
                 }
                 Some(RtpSlot::Running(tx, task)) => {
