@@ -159,8 +159,9 @@ impl App {
         n
     }
 
-    /// `(VmRSS, VmHWM)` in MiB from `/proc/PID/status`.
-    fn memory_mib(&self) -> (f64, f64) {
+    /// `(VmRSS, VmHWM, RssAnon)` in MiB from `/proc/PID/status` (what is not anonymous is
+    /// mapped files: the binary, and under Xvfb mostly Mesa's software renderer and LLVM).
+    fn memory_mib(&self) -> (f64, f64, f64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.0.id())).expect("/proc status");
         let kib = |key: &str| -> f64 {
             status
@@ -170,7 +171,7 @@ impl App {
                 .and_then(|n| n.parse::<f64>().ok())
                 .unwrap_or_else(|| panic!("no {key} in /proc status"))
         };
-        (kib("VmRSS:") / 1024.0, kib("VmHWM:") / 1024.0)
+        (kib("VmRSS:") / 1024.0, kib("VmHWM:") / 1024.0, kib("RssAnon:") / 1024.0)
     }
 }
 
@@ -195,7 +196,8 @@ fn main() {
     let x = Xvfb::start(150..200);
 
     for (name, keys) in [("demo wall (49 keys)", None), ("1,000 keys", Some("1000"))] {
-        let (mut wall, mut app, mut rss, mut hwm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut wall, mut app) = (Vec::new(), Vec::new());
+        let (mut rss, mut hwm, mut anon) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             let env: Vec<(&str, &str)> = keys.map(|k| ("LAMPBOARD_DEMO_KEYS", k)).into_iter().collect();
             let mut a = App::start(&bin, &x.display, &env);
@@ -205,21 +207,23 @@ fn main() {
             wall.push(f.wall_ms);
             app.push(f.app_ms);
             let n = a.frames(RSS_AFTER_FRAMES, RSS_TIMEOUT);
-            let (r, h) = a.memory_mib();
+            let (r, h, an) = a.memory_mib();
             rss.push(r);
             hwm.push(h);
+            anon.push(an);
             if n < RSS_AFTER_FRAMES {
                 println!("  (only {n} frames within {RSS_TIMEOUT:?} before reading memory)");
             }
         }
         println!(
             "{name:>20}: start to first frame median {:.0} ms (runs: {}; window request to first frame {:.0} ms); \
-             resident after {RSS_AFTER_FRAMES} frames median {:.1} MiB (peak {:.1} MiB)",
+             resident after {RSS_AFTER_FRAMES} frames median {:.1} MiB (peak {:.1} MiB, anonymous {:.1} MiB)",
             median(wall.clone()),
             fmt_runs(&wall),
             median(app),
             median(rss),
             median(hwm),
+            median(anon),
         );
     }
 
