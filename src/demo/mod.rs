@@ -9,7 +9,7 @@
 //! variables (see [`DemoOptions::from_env`]): `LAMPBOARD_DEMO_KEYS=N` puts N keys on the wall
 //! (N − 1 colleagues and the echo test), `LAMPBOARD_DEMO_STILL=1` freezes the office after its
 //! first state (a steady wall), `LAMPBOARD_DEMO_STILL=ringing` the same with one colleague's
-//! line ringing for good.
+//! line ringing for good, `LAMPBOARD_DEMO_STILL=call` with a call to the echo test in progress.
 
 pub mod office;
 
@@ -38,6 +38,8 @@ pub enum Still {
     Steady,
     /// Frozen, with the first colleague's line ringing for good.
     Ringing,
+    /// Frozen, with an answered call to the echo test that goes on for good.
+    InCall,
 }
 
 /// How the demo office is set up.
@@ -57,7 +59,7 @@ impl Default for DemoOptions {
 
 impl DemoOptions {
     /// The defaults, changed by `LAMPBOARD_DEMO_KEYS=N` (N keys on the wall, 2 ≤ N ≤
-    /// [`MAX_DEMO_KEYS`]) and `LAMPBOARD_DEMO_STILL=1|ringing`. A value that cannot be used
+    /// [`MAX_DEMO_KEYS`]) and `LAMPBOARD_DEMO_STILL=1|ringing|call`. A value that cannot be used
     /// is ignored with a warning.
     pub fn from_env() -> Self {
         Self::parse(
@@ -79,7 +81,8 @@ impl DemoOptions {
             None | Some("" | "0") => {}
             Some("1") => o.still = Still::Steady,
             Some("ringing") => o.still = Still::Ringing,
-            Some(v) => tracing::warn!("LAMPBOARD_DEMO_STILL={v:?} ignored: 1 or ringing"),
+            Some("call") => o.still = Still::InCall,
+            Some(v) => tracing::warn!("LAMPBOARD_DEMO_STILL={v:?} ignored: 1, ringing or call"),
         }
         o
     }
@@ -94,8 +97,9 @@ pub struct DemoLink {
     still: Still,
     /// A command went in: the office has put out its first state.
     started: bool,
-    /// [`Still::Ringing`]: the ringing lamp, given once the office's first state is out.
-    ringing: Option<Event>,
+    /// [`Still::Ringing`], [`Still::InCall`]: the ringing lamp or the call, given once the
+    /// office's first state is out.
+    extra: Option<Event>,
 }
 
 impl DemoLink {
@@ -108,16 +112,24 @@ impl DemoLink {
     /// A demo office set up as `options` says, replaying the day of `seed`.
     pub fn with_options(seed: u64, options: DemoOptions) -> Self {
         let office = DemoOffice::new(seed, options.colleagues);
-        let ringing = match (options.still, office.colleagues().first()) {
+        let extra = match (options.still, office.colleagues().first()) {
             (Still::Ringing, Some(c)) => {
                 let mut lamp = Lamp::new();
                 lamp.apply_presence(PresenceView { status: UserStatus::Available, note: None, line: None });
                 lamp.apply_line(LineState::Ringing { caller: Some("Parcel service".into()) });
                 Some(Event::Lamp(office::lamp_event(&c.ext, &lamp)))
             }
+            (Still::InCall, _) => Some(Event::Call {
+                id: "still-call".into(),
+                state: "answered".into(),
+                direction: "out".into(),
+                remote: format!("Echo test <sip:{}@{}>", office::ECHO_EXT, office::DOMAIN),
+                code: None,
+                reason: None,
+            }),
             _ => None,
         };
-        Self { office, now: Duration::ZERO, still: options.still, started: false, ringing }
+        Self { office, now: Duration::ZERO, still: options.still, started: false, extra }
     }
 
     /// The wall of the demo: one presence key per colleague, paged by team, plus a speed
@@ -155,8 +167,8 @@ impl EngineLink for DemoLink {
             return Some(e);
         }
         if self.still != Still::No {
-            // Frozen: after the first state (which the first command starts), only the ringing lamp.
-            return if self.started { self.ringing.take() } else { None };
+            // Frozen: after the first state (which the first command starts), only the extra event.
+            return if self.started { self.extra.take() } else { None };
         }
         self.advance(now);
         self.office.poll_event()
@@ -189,6 +201,7 @@ mod tests {
         let o = DemoOptions::parse(Some("1000"), Some("ringing"));
         assert_eq!((o.colleagues, o.still), (999, Still::Ringing));
         assert_eq!(DemoOptions::parse(Some(" 50 "), Some("1")).still, Still::Steady);
+        assert_eq!(DemoOptions::parse(None, Some("call")).still, Still::InCall);
         for bad in ["0", "1", "lots", "100000"] {
             assert_eq!(DemoOptions::parse(Some(bad), Some("maybe")), DemoOptions::default(), "{bad}");
         }
@@ -209,6 +222,12 @@ mod tests {
         assert_eq!((last.ext.as_str(), last.line.as_str(), last.blink), ("1001", "ringing", true));
         assert_eq!(link.next_wakeup(), None);
         assert!(drain(&mut link, Duration::from_secs(3600)).is_empty(), "the office moved");
+
+        let mut call = DemoLink::with_options(3, DemoOptions { colleagues: 10, still: Still::InCall });
+        call.send(Command::Register);
+        let last = drain(&mut call, Duration::ZERO).pop();
+        assert!(matches!(&last, Some(Event::Call { state, .. }) if state == "answered"), "{last:?}");
+        assert!(drain(&mut call, Duration::from_secs(3600)).is_empty());
 
         let mut live = DemoLink::with_options(3, DemoOptions { colleagues: 10, still: Still::No });
         live.send(Command::Register);
