@@ -158,6 +158,11 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
 /// simulated engine.
 fn demo_service(ctx: &egui::Context) -> Option<(Box<dyn EngineLink>, Vec<KeyDef>)> {
     use crate::demo::service::{DemoService, ServiceConfig, ServiceLink};
+    // The measurement settings (`LAMPBOARD_DEMO_KEYS`, `LAMPBOARD_DEMO_STILL`, for
+    // `benches/startup.rs`) shape the simulated office only.
+    if crate::demo::DemoOptions::from_env() != crate::demo::DemoOptions::default() {
+        return None;
+    }
     let service = match DemoService::start(ServiceConfig::default()) {
         Ok(s) => s,
         Err(e) => {

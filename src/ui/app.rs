@@ -34,6 +34,8 @@ pub struct LampboardApp {
     settings: SettingsView,
     siplog: SipLogView,
     io: IoPanel,
+    /// Frame lines on stderr for the bench, when the environment asks (see `frame_report`).
+    frames: Option<super::frame_report::FrameReport>,
 }
 
 impl LampboardApp {
@@ -51,6 +53,7 @@ impl LampboardApp {
             settings: SettingsView::default(),
             siplog: SipLogView::default(),
             io: IoPanel::default(),
+            frames: super::frame_report::FrameReport::from_env(),
         }
     }
 
@@ -317,5 +320,8 @@ impl eframe::App for LampboardApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.draw(ui);
+        if let Some(r) = &mut self.frames {
+            r.report(ui.ctx().cumulative_frame_nr(), self.state.keys().len());
+        }
     }
 }

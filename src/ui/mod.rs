@@ -6,9 +6,11 @@
 //! * [`state`]: the view model (keys, lamps, calls, own status, registration).
 //! * [`views`]: wall, list, status bar, calls, key editor.
 //! * [`widgets`]: our icons and the key widget. [`theme`]: every colour and size.
+//! * [`frame_report`]: first-frame time and frame count on stderr, for the bench.
 
 pub mod account_form;
 pub mod app;
+pub mod frame_report;
 pub mod link;
 pub mod registration_test;
 pub mod state;
@@ -38,6 +40,7 @@ pub fn run(demo: bool) -> eframe::Result {
 /// Opens the main window with the app `make` builds; `make` gets the egui context so it can
 /// hand the engine a waker (`ctx.request_repaint`).
 pub fn run_with(make: impl FnOnce(&egui::Context) -> LampboardApp + 'static) -> eframe::Result {
+    frame_report::mark_window_requested();
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_title("Lampboard").with_inner_size([1280.0, 800.0]),
         renderer: eframe::Renderer::Glow,
