@@ -299,3 +299,30 @@ fn the_sip_log_keeps_the_last_n_messages_and_does_not_repaint_when_idle() {
     h.run();
     assert!(engine.sent().is_empty(), "an idle log sends nothing: {:?}", engine.sent());
 }
+
+#[test]
+fn the_led_profile_is_chosen_saved_and_used_by_the_wall() {
+    use lampboard::ui::led_profile::LedProfile;
+    let engine = RecordingEngine::default();
+    let (_dir, path) = temp_config();
+    let mut h = console(&engine, &path);
+    open_settings(&mut h);
+    h.get_by_label("Appearance").click();
+    h.run_steps(1);
+    h.get_by_label("Line only (BLF)").click();
+    h.run_steps(2);
+    assert_eq!(h.state().settings().led_profile, LedProfile::LineOnly);
+    assert_eq!(h.state().view().led_profile, LedProfile::LineOnly, "the wall draws with it");
+    assert_eq!(config::load(&path).unwrap().prefs.led_profile.as_deref(), Some("line"));
+    // The next start reads it back; the default is not written at all.
+    let mut h2 = console(&RecordingEngine::default(), &path);
+    h2.run_steps(2);
+    assert_eq!(h2.state().view().led_profile, LedProfile::LineOnly);
+    h2.get_by_label("Settings").click();
+    h2.run_steps(2);
+    h2.get_by_label("Appearance").click();
+    h2.run_steps(1);
+    h2.get_by_label("Presence (Grandstream)").click();
+    h2.run_steps(2);
+    assert_eq!(config::load(&path).unwrap().prefs.led_profile, None);
+}

@@ -109,6 +109,9 @@ pub struct Prefs {
     /// Start minimised.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub start_minimised: bool,
+    /// Which LED the keys show: `presence` (default), `line` or `idle-dark`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub led_profile: Option<String>,
 }
 
 impl Config {

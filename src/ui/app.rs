@@ -260,6 +260,7 @@ impl LampboardApp {
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         let now = ui.input(|i| i.time);
         let mut out = std::mem::take(&mut self.outbox);
+        self.view.led_profile = self.settings.led_profile;
         views::help::shortcuts_ui(ui.ctx(), &mut self.state, &mut self.view, &mut out);
         if self.demo {
             egui::Panel::top("demo-banner").frame(egui::Frame::new().fill(theme::BANNER_BG).inner_margin(4)).show(

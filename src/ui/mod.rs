@@ -11,6 +11,7 @@
 pub mod account_form;
 pub mod app;
 pub mod frame_report;
+pub mod led_profile;
 pub mod link;
 pub mod registration_test;
 pub mod state;

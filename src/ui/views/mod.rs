@@ -75,6 +75,8 @@ pub struct ViewState {
     pub focus_transfer: bool,
     /// The account wizard / "Accounts…" window (empty: not offered).
     pub accounts: wizard::AccountsSlot,
+    /// Which LED the keys show (from Settings → Appearance).
+    pub led_profile: crate::ui::led_profile::LedProfile,
 }
 
 impl Default for ViewState {
@@ -102,6 +104,7 @@ impl Default for ViewState {
             focus_dial: false,
             focus_transfer: false,
             accounts: Default::default(),
+            led_profile: Default::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::config::settings::{
     CodecOrder, FeatureCodesDraft, SettingsFile, ThemeChoice, codec_label, feature_code_label,
 };
+use crate::ui::led_profile::{LED_PROFILES, LedProfile};
 use crate::ui::theme;
 use crate::ui::widgets::{named_text_field, set_name};
 use eframe::egui::{self, RichText, Ui};
@@ -97,6 +98,8 @@ pub struct SettingsView {
     pub theme: ThemeChoice,
     /// Start with the window minimised.
     pub start_minimised: bool,
+    /// Which LED the keys show.
+    pub led_profile: LedProfile,
     /// The default account's feature codes, when there is an account.
     pub feature_codes: Option<FeatureCodesDraft>,
     /// The last save's outcome: (ok, message).
@@ -129,6 +132,7 @@ impl SettingsView {
             codecs: CodecOrder::from_config(cfg.audio.codecs.as_deref()),
             theme,
             start_minimised: cfg.prefs.start_minimised,
+            led_profile: cfg.prefs.led_profile.as_deref().and_then(LedProfile::parse).unwrap_or_default(),
             feature_codes: cfg.default_account().map(FeatureCodesDraft::new),
             message: None,
             tab: SettingsTab::default(),
@@ -383,6 +387,16 @@ fn appearance_ui(ui: &mut Ui, view: &mut SettingsView) {
                 view.theme = t;
                 view.theme_dirty = true;
                 view.save("Theme", move |c| c.prefs.dark = t.to_config());
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("Lamps:");
+        for p in LED_PROFILES {
+            if ui.selectable_label(view.led_profile == p, p.label()).clicked() && view.led_profile != p {
+                view.led_profile = p;
+                let word = (p != LedProfile::default()).then(|| p.as_str().to_string());
+                view.save("Lamps", move |c| c.prefs.led_profile = word);
             }
         }
     });

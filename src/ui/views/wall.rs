@@ -131,6 +131,7 @@ fn one_key(
         now,
         highlighted: view.selected == Some(idx)
             || (hover_drop && ui.rect_contains_pointer(egui::Rect::from_min_size(ui.cursor().min, size))),
+        led_profile: view.led_profile,
     };
     let mut resp = key::key_ui(ui, size, &paint, || state.key_description(idx));
     if resp.hovered() && ui.ctx().dragged_id().is_none() {

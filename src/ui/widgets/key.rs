@@ -22,6 +22,8 @@ pub struct KeyPaint<'a> {
     pub now: f64,
     /// Drawn with the "selected" border (edit mode, drop target).
     pub highlighted: bool,
+    /// Which LED the key shows.
+    pub led_profile: crate::ui::led_profile::LedProfile,
 }
 
 /// Allocates and paints a key of `size`; `description` is its accessible name (built only
@@ -75,14 +77,14 @@ fn paint(p: &Painter, rect: Rect, k: &KeyPaint<'_>, hovered: bool) {
         KeyKind::SpeedDial => icons::line_glyph(p, icon_c, icon, "busy", theme::ICON_CHAT),
     }
 
-    // The LED, top right; its colour comes from the engine (presence or BLF view).
+    // The LED, top right; its colour comes from the engine (presence or BLF view, as the LED
+    // profile says).
     let led_r = (h * 0.09).clamp(3.5, 7.0);
     let led_c = pos2(rect.right() - pad - led_r, rect.top() + pad + led_r);
     if k.def.kind != KeyKind::SpeedDial {
-        let (word, blinks) = match (k.lamp, k.def.kind) {
-            (Some(l), KeyKind::Blf) => (l.blf_led.as_str(), l.blf_blink),
-            (Some(l), _) => (l.led.as_str(), l.blink),
-            (None, _) => ("off", false),
+        let (word, blinks) = match k.lamp {
+            Some(l) => k.led_profile.led(k.def.kind, l),
+            None => ("off", false),
         };
         let lit = !blinks || blink_lit(if line == "held" { Look::Held } else { Look::Ringing }, k.now);
         icons::led(p, led_c, led_r, if lit { theme::led_colour(word) } else { theme::LED_OFF });
