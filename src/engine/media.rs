@@ -94,18 +94,46 @@ pub fn spawn_with_backend(
 async fn run(
     id: String,
     socket: UdpSocket,
-    mut neg: Negotiated,
+    neg: Negotiated,
     files: AudioFiles,
     backend: Box<dyn AudioBackend>,
     sink: Sink,
     mut rx: mpsc::UnboundedReceiver<MediaCtl>,
 ) {
+    let mut next = Some((neg, backend));
+    let mut segment = 0u32;
+    // A re-INVITE that changes the codec ends one segment and starts the next on the same
+    // socket, with everything built for the new codec (its rates, devices, jitter buffer).
+    while let Some((neg, backend)) = next.take() {
+        let mut files = files.clone();
+        if segment > 0 {
+            // A WAV cannot change its rate: the next codec's audio goes to a file of its own.
+            if let Some(p) = &files.record {
+                files.record = Some(per_call_path(p, &format!("{id}-{}", neg.codec.name)));
+            }
+        }
+        let restart = run_segment(&id, &socket, neg, &files, backend, &sink, &mut rx).await;
+        next = restart.map(|n| (n, files.devices.backend()));
+        segment += 1;
+    }
+}
+
+/// The media of one codec; returns the new negotiation when a re-INVITE changed the codec.
+async fn run_segment(
+    id: &str,
+    socket: &UdpSocket,
+    mut neg: Negotiated,
+    files: &AudioFiles,
+    backend: Box<dyn AudioBackend>,
+    sink: &Sink,
+    rx: &mut mpsc::UnboundedReceiver<MediaCtl>,
+) -> Option<Negotiated> {
     // The task starts when the call is answered (200 OK sent or received): the origin of
     // `first_audio_ms`, which therefore includes opening the sound devices.
     let started = Instant::now();
     let Some(mut codec) = codec_for(&neg.codec.name, neg.codec.clock_rate, Some(neg.payload_type)) else {
         sink.emit(Event::NetworkError { reason: format!("call {id}: codec {} is not available", neg.codec.name) });
-        return;
+        return None;
     };
     // PCM at the sample rate, RTP timestamps at the clock rate (they differ for G.722).
     let rate = codec.sample_rate();
@@ -115,10 +143,10 @@ async fn run(
     let mut devices = if files.uses_files() {
         None
     } else {
-        let (call, cfg) = (id.clone(), files.devices.clone());
+        let (call, cfg) = (id.to_string(), files.devices.clone());
         match tokio::task::spawn_blocking(move || DeviceAudio::open(Some(call), backend, cfg, rate)).await {
             Ok(mut d) => {
-                d.flush_events(&sink);
+                d.flush_events(sink);
                 Some(d)
             }
             Err(e) => {
@@ -151,11 +179,11 @@ async fn run(
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
     let Ok(mut sender) = RtpSender::new(seed ^ 0x5a5a_1234, (seed >> 7) as u16, seed.rotate_left(11), neg.payload_type)
     else {
-        return;
+        return None;
     };
     let mut rng = Rand((u64::from(seed) << 32) ^ 0x9e37_79b9_7f4a_7c15);
     let mut first_audio: Option<Duration> = None;
-    let rtcp_socket = bind_rtcp(&socket).await;
+    let rtcp_socket = bind_rtcp(socket).await;
     let cname = format!("{:08x}{:08x}@lampboard", rng.next_u32(), rng.next_u32());
     let mut rtcp = RtcpSession::new(sender.ssrc(), &cname, started, rng.unit());
     let mut rtcp_buf = vec![0u8; 1500];
@@ -171,10 +199,16 @@ async fn run(
     // Playout runs on its own clock, aligned to when the jitter buffer's frames are due.
     let mut playout = PlayoutClock::new(Instant::now(), Duration::from_millis(20));
     let mut buf = vec![0u8; 2048];
+    let mut restart = None;
     loop {
         tokio::select! {
             ctl = rx.recv() => match ctl {
                 Some(MediaCtl::Update(n)) => {
+                    if n.codec.name != neg.codec.name || n.codec.clock_rate != neg.codec.clock_rate {
+                        tracing::info!(call = %id, from = %neg.codec.name, to = %n.codec.name, "codec changed");
+                        restart = Some(*n);
+                        break;
+                    }
                     if n.remote_rtp != neg.remote_rtp || n.payload_type != neg.payload_type {
                         receiver = new_receiver(&n, clock);
                         jitter.reset();
@@ -190,7 +224,7 @@ async fn run(
                 Some(MediaCtl::SetDevices(cfg)) => {
                     if let Some(d) = devices.as_mut() {
                         d.set_devices(cfg);
-                        d.flush_events(&sink);
+                        d.flush_events(sink);
                     }
                 }
                 Some(MediaCtl::Stop) | None => break,
@@ -220,7 +254,7 @@ async fn run(
                         let _ = dtmf_rx.handle_packet(now, p.timestamp, &p.payload);
                         while let Some(d) = dtmf_rx.poll_digit() {
                             if let Some(c) = d.event.to_char() {
-                                sink.emit(Event::Dtmf { id: id.clone(), digit: c.to_string() });
+                                sink.emit(Event::Dtmf { id: id.to_string(), digit: c.to_string() });
                             }
                         }
                     }
@@ -239,12 +273,12 @@ async fn run(
                 dtmf_rx.handle_timeout(now);
                 while let Some(d) = dtmf_rx.poll_digit() {
                     if let Some(c) = d.event.to_char() {
-                        sink.emit(Event::Dtmf { id: id.clone(), digit: c.to_string() });
+                        sink.emit(Event::Dtmf { id: id.to_string(), digit: c.to_string() });
                     }
                 }
                 let mut frame = vec![0i16; frame_len];
                 if let Some(d) = devices.as_mut() {
-                    d.tick(&sink);
+                    d.tick(sink);
                     d.read(&mut frame, muted);
                 } else if pos < source.len() {
                     let end = (pos + frame_len).min(source.len());
@@ -270,7 +304,7 @@ async fn run(
                 }
                 if now >= rtcp.poll_timeout() {
                     let report = rtcp.report(now, ntp_now(), sending_state(&sender), receiver.jitter_units(), rng.unit());
-                    send_rtcp(rtcp_socket.as_ref(), &socket, neg.remote_rtcp, &report).await;
+                    send_rtcp(rtcp_socket.as_ref(), socket, neg.remote_rtcp, &report).await;
                 }
             }
             _ = tokio::time::sleep_until(playout.next_tick().into()) => {
@@ -309,7 +343,7 @@ async fn run(
         }
     }
     let bye = rtcp.bye(Instant::now(), ntp_now(), sending_state(&sender), receiver.jitter_units(), "call ended");
-    send_rtcp(rtcp_socket.as_ref(), &socket, neg.remote_rtcp, &bye).await;
+    send_rtcp(rtcp_socket.as_ref(), socket, neg.remote_rtcp, &bye).await;
     if let Some(w) = writer
         && let Err(e) = w.finish()
     {
@@ -319,7 +353,7 @@ async fn run(
     let rs = rtcp.stats();
     let ms = |d: Duration| (d.as_secs_f64() * 100_000.0).round() / 100.0;
     sink.emit(Event::Media {
-        id,
+        id: id.to_string(),
         codec: neg.codec.name.clone(),
         rx_packets: stats.rx_packets,
         tx_packets: sender.tx_packets(),
@@ -334,6 +368,7 @@ async fn run(
         rtcp_tx: rs.tx,
         first_audio_ms: first_audio.map(ms),
     });
+    restart
 }
 
 /// Our RTCP socket: the RTP port + 1 on the same address (where a peer without `a=rtcp` from
