@@ -43,7 +43,7 @@ while [ -e "/tmp/.X11-unix/X$N" ] || [ -e "/tmp/.X$N-lock" ]; do
   [ "$N" -lt 260 ] || { echo "screenshots.sh: no free X display" >&2; exit 1; }
 done
 export DISPLAY=":$N"
-Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 &
 XVFB_PID=$!
 for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$N" ] && break; sleep 0.1; done
 [ -e "/tmp/.X11-unix/X$N" ] || { echo "screenshots.sh: Xvfb did not start" >&2; exit 1; }

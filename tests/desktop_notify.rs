@@ -209,7 +209,7 @@ fn a_real_notification_server_shows_closes_and_reports_the_click() {
         eprintln!("SKIP: dbus-daemon, dunst or Xvfb missing; run tests/testbed/install-deps.sh");
         return;
     }
-    let x = Xvfb::start(160..200);
+    let x = Xvfb::start(240..280);
     let (_bus, address) = private_bus();
     let _dunst = Killer(
         Proc::new("dunst")

@@ -23,17 +23,20 @@ fn start(disp: &str, home: &Path) -> Killer {
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("LAMPBOARD_LOG_DIR")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(home.join("stderr.log")).map_or(Stdio::null(), Stdio::from))
             .spawn()
             .expect("start lampboard"),
     )
 }
 
 /// The window id of "Lampboard", waiting up to 60 s.
-fn window(disp: &str, app: &mut Killer) -> String {
+fn window(disp: &str, app: &mut Killer, home: &Path) -> String {
     let t = Instant::now();
     loop {
-        assert!(app.0.try_wait().unwrap().is_none(), "lampboard exited");
+        if let Some(st) = app.0.try_wait().unwrap() {
+            let log = std::fs::read_to_string(home.join("stderr.log")).unwrap_or_default();
+            panic!("lampboard exited ({st}):\n{log}");
+        }
         let out = Command::new("xdotool").args(["search", "--name", "^Lampboard$"]).env("DISPLAY", disp).output();
         let out = out.expect("xdotool is not installed: run tests/testbed/install-deps.sh");
         if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next() {
@@ -62,7 +65,7 @@ fn window_size_and_position_come_back() {
     let disp = x.display.clone();
     let home = tempfile::tempdir().unwrap();
     let mut app = start(&disp, home.path());
-    let id = window(&disp, &mut app);
+    let id = window(&disp, &mut app, home.path());
     assert_eq!(geometry(&disp, &id), (0, 0, 1280, 800), "first start: the default size");
     // Our window icon (64×64) is set.
     let t = Instant::now();
@@ -89,7 +92,7 @@ fn window_size_and_position_come_back() {
     std::thread::sleep(Duration::from_millis(500));
     drop(app);
     let mut app = start(&disp, home.path());
-    let id = window(&disp, &mut app);
+    let id = window(&disp, &mut app, home.path());
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(geometry(&disp, &id), (50, 60, 900, 600), "second start: where the user left it");
 }

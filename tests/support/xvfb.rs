@@ -26,6 +26,8 @@ pub struct Xvfb {
 impl Xvfb {
     /// Starts Xvfb (1280×800×24) on the first free display in `range` (each test file uses its
     /// own range, so tests running at the same time never share one) and waits for its socket.
+    /// `-noreset`: by default the server resets when its last client leaves, and a window
+    /// opened during that reset fails with "Failed to open connection to X server".
     pub fn start(range: std::ops::Range<u32>) -> Xvfb {
         assert!(
             Command::new("Xvfb").arg("-help").stderr(Stdio::null()).status().is_ok(),
@@ -40,7 +42,7 @@ impl Xvfb {
         let display = format!(":{n}");
         let server = Killer(
             Command::new("Xvfb")
-                .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
