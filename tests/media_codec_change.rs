@@ -4,29 +4,18 @@
 //! records; after the change the listener's second recording (`rec-b-G722.wav`, a WAV cannot
 //! change its rate) holds the tone too, and each codec's segment reports its own `media` event.
 
+#[path = "support/negotiated.rs"]
+mod negotiated;
+use negotiated::negotiated;
+
 use lampboard::api::Event;
 use lampboard::engine::Sink;
 use lampboard::engine::media::{AudioFiles, MediaCtl, per_call_path, spawn_with_backend};
 use lampboard::media::audio::NullBackend;
 use lampboard::media::{ToneGenerator, WavWriter, dominant_frequency, goertzel, read_wav_file};
-use lampboard::sdp::{Codec, Direction, Dtmf, Negotiated};
-use std::net::SocketAddr;
+use lampboard::sdp::Codec;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn negotiated(codec: Codec, pt: u8, remote: SocketAddr) -> Negotiated {
-    Negotiated {
-        codec,
-        payload_type: pt,
-        fmtp: None,
-        dtmf: Some(Dtmf { payload_type: 101, clock_rate: 8000 }),
-        remote_rtp: remote,
-        remote_rtcp: SocketAddr::new(remote.ip(), remote.port() + 1),
-        ptime: 20,
-        local_direction: Direction::SendRecv,
-        remote_direction: Direction::SendRecv,
-    }
-}
 
 /// The middle half of a recording: (frequency, SNR at 1 kHz).
 fn tone_in(path: &std::path::Path) -> (f64, f64) {

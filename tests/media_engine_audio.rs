@@ -3,29 +3,18 @@
 //! receives. Checks the sample-rate/clock-rate split of G.722 and Opus end to end, mute, and
 //! that a missing sound card is reported without ending the call.
 
+#[path = "support/negotiated.rs"]
+mod negotiated;
+use negotiated::negotiated;
+
 use lampboard::api::Event;
 use lampboard::engine::Sink;
 use lampboard::engine::media::{AudioFiles, MediaCtl, spawn_with_backend};
 use lampboard::media::audio::{AudioBackend, NullBackend};
 use lampboard::media::{ToneGenerator, dominant_frequency, goertzel};
-use lampboard::sdp::{Codec, Direction, Dtmf, Negotiated};
-use std::net::SocketAddr;
+use lampboard::sdp::Codec;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn negotiated(codec: Codec, pt: u8, remote: SocketAddr) -> Negotiated {
-    Negotiated {
-        codec,
-        payload_type: pt,
-        fmtp: None,
-        dtmf: Some(Dtmf { payload_type: 101, clock_rate: 8000 }),
-        remote_rtp: remote,
-        remote_rtcp: SocketAddr::new(remote.ip(), remote.port() + 1),
-        ptime: 20,
-        local_direction: Direction::SendRecv,
-        remote_direction: Direction::SendRecv,
-    }
-}
 
 /// How long to keep a test call running.
 #[derive(Clone, Copy)]

@@ -141,8 +141,9 @@ fn push_id_suffix(out: &mut String, device: &str) {
     out.extend(device.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }));
 }
 
-/// Appends `text` escaped for both element content and attribute values.
-fn push_escaped(out: &mut String, text: &str) {
+/// Appends `text` escaped for both element content and attribute values (characters XML
+/// cannot carry are left out). Shared by every XML body we write.
+pub(crate) fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

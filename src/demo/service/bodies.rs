@@ -3,6 +3,7 @@
 //! round-trips all six statuses) and their line as RFC 4235 dialog-info, the way Asterisk
 //! writes it (one dialog, `state="full"`, the caller in `<remote>`, ids for a pickup).
 
+use crate::presence::publish::push_escaped;
 use crate::presence::{LineState, UserStatus, build_pidf};
 
 /// The ids of a ringing colleague's dialog, as a directed pickup needs them (RFC 3891:
@@ -29,7 +30,7 @@ pub fn presence_body(entity: &str, status: &UserStatus, note: Option<&str>, line
         // "Unavailable" note, Asterisk's wording), read by watchers as an offline line.
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         out.push_str("<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" entity=\"");
-        escape_into(&mut out, entity);
+        push_escaped(&mut out, entity);
         out.push_str("\">\n <tuple id=\"phone\">\n  <status><basic>closed</basic></status>\n");
         out.push_str("  <note>Unavailable</note>\n </tuple>\n</presence>\n");
         return Some(out);
@@ -48,7 +49,7 @@ pub fn dialog_body(entity: &str, domain: &str, version: u32, line: &LineState, i
     out.push_str("<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"");
     out.push_str(&version.to_string());
     out.push_str("\" state=\"full\" entity=\"");
-    escape_into(&mut out, entity);
+    push_escaped(&mut out, entity);
     out.push_str("\">\n");
     let (state, direction, party, held) = match line {
         LineState::Ringing { caller } => ("early", "recipient", caller.as_deref(), false),
@@ -66,7 +67,7 @@ pub fn dialog_body(entity: &str, domain: &str, version: u32, line: &LineState, i
             out.push(' ');
             out.push_str(name);
             out.push_str("=\"");
-            escape_into(&mut out, value);
+            push_escaped(&mut out, value);
             out.push('"');
         }
     }
@@ -81,19 +82,19 @@ pub fn dialog_body(entity: &str, domain: &str, version: u32, line: &LineState, i
         out.push_str("  <remote><identity");
         if let Some(d) = display {
             out.push_str(" display=\"");
-            escape_into(&mut out, d);
+            push_escaped(&mut out, d);
             out.push('"');
         }
         out.push('>');
-        escape_into(&mut out, &uri);
+        push_escaped(&mut out, &uri);
         out.push_str("</identity><target uri=\"");
-        escape_into(&mut out, &uri);
+        push_escaped(&mut out, &uri);
         out.push_str("\"/></remote>\n");
     }
     out.push_str("  <local><identity>");
-    escape_into(&mut out, entity);
+    push_escaped(&mut out, entity);
     out.push_str("</identity><target uri=\"");
-    escape_into(&mut out, entity);
+    push_escaped(&mut out, entity);
     if held {
         out.push_str("\"><param pname=\"+sip.rendering\" pvalue=\"no\"/></target></local>\n");
     } else {
@@ -122,20 +123,6 @@ pub fn split_party(party: &str) -> (Option<&str>, String) {
     }
     // A named outside party without a number: a made-up public number.
     (Some(party), "0800555010".to_owned())
-}
-
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]
