@@ -8,7 +8,8 @@
 //! `Event::Published { via: "feature-codes" }` or `Event::PublishFailed { via:
 //! "feature-codes", retry_in_ms }` — and a failure is retried after 2 s, 8 s and 30 s, never
 //! silently dropped. The feature call's own call events are kept from the console (no call
-//! panel for `*48`). When the account does not PUBLISH, `SetPresence` stops here.
+//! panel for `*48`). Created with `publish` false (tests), it keeps `SetPresence` from the
+//! link it wraps.
 
 use crate::api::{Command, Event};
 use crate::presence::status::UserStatus;
@@ -53,8 +54,6 @@ pub struct FeatureStatusLink {
     timing: FeatureTiming,
     /// Whether `SetPresence` also goes to the engine (PUBLISH).
     publish: bool,
-    /// Whether statuses are dialled at all.
-    dial: bool,
     registered: bool,
     wanted: Option<Wanted>,
     /// Not before this instant (a retry's pause).
@@ -77,7 +76,6 @@ impl FeatureStatusLink {
             codes,
             timing,
             publish,
-            dial: true,
             registered: false,
             wanted: None,
             not_before: None,
@@ -172,7 +170,6 @@ impl EngineLink for FeatureStatusLink {
     fn send(&mut self, command: Command) {
         if let Command::SetPresence { status, note, .. } = &command {
             match UserStatus::parse(status, note.as_deref()) {
-                _ if !self.dial => {}
                 Some(s) => {
                     self.wanted = Some(Wanted { status: s, word: status.clone(), attempt: 0 });
                     // A newly chosen status goes out without waiting for an old retry.
@@ -237,25 +234,26 @@ impl EngineLink for FeatureStatusLink {
     }
 }
 
-/// Puts the account's presence backends around the console's link: the presence feature
-/// code when the account has [`PresenceBackend::FeatureCodes`], and `SetPresence` kept from
-/// the engine when it has no [`PresenceBackend::Publish`] (a PBX that answers PUBLISH with 489
-/// would only show an error). The UCM API goes its own way (`status_sync`).
+/// Puts the presence feature code around the console's link when the account's backends
+/// include [`PresenceBackend::FeatureCodes`]; `SetPresence` still goes on to the link (the
+/// app's command path applies the other backends and leaves PUBLISH out when the account does
+/// not publish — see [`publishes`]).
 ///
 /// [`PresenceBackend::FeatureCodes`]: crate::config::account::PresenceBackend::FeatureCodes
-/// [`PresenceBackend::Publish`]: crate::config::account::PresenceBackend::Publish
 pub fn wrap(
     inner: Box<dyn EngineLink>,
     backends: &[crate::config::account::PresenceBackend],
     codes: FeatureCodes,
 ) -> Box<dyn EngineLink> {
     use crate::config::account::PresenceBackend;
-    let publish = backends.contains(&PresenceBackend::Publish);
-    let dial = backends.contains(&PresenceBackend::FeatureCodes);
-    if publish && !dial {
+    if !backends.contains(&PresenceBackend::FeatureCodes) {
         return inner;
     }
-    let mut link = FeatureStatusLink::new(inner, codes, FeatureTiming::default(), publish);
-    link.dial = dial;
-    Box::new(link)
+    Box::new(FeatureStatusLink::new(inner, codes, FeatureTiming::default(), true))
+}
+
+/// Whether our status goes to the engine for PUBLISH with these backends (a PBX that answers
+/// PUBLISH with 489, like Asterisk, would only show an error).
+pub fn publishes(backends: &[crate::config::account::PresenceBackend]) -> bool {
+    backends.contains(&crate::config::account::PresenceBackend::Publish)
 }

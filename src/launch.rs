@@ -71,6 +71,7 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
             });
             let codes = cfg.account.feature_codes.clone();
             let backends = account.effective_presence_backends();
+            let publish = crate::feature_status::publishes(&backends);
             match engine::spawn(cfg, waker) {
                 Ok(h) => {
                     let (mut send, events) = h.into_parts();
@@ -87,6 +88,10 @@ pub fn desktop_with(force_demo: bool, instance: Option<Listener>, first: Option<
                             }
                             if let Some(s) = &sync {
                                 s.set(status, note.as_deref());
+                            }
+                            if !publish {
+                                // The account's status goes by the UCM API / feature code only.
+                                return;
                             }
                         }
                         send(c);

@@ -98,3 +98,31 @@ fn a_code_nobody_answers_is_reported_and_retried() {
     assert_eq!(failures[1].2, Some(8000), "then after 8 s");
     link.send(Command::Shutdown);
 }
+
+/// The engine link as a recorder: what reaches it.
+struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<Command>>>);
+impl EngineLink for Recorder {
+    fn send(&mut self, command: Command) {
+        self.0.lock().unwrap().push(command);
+    }
+    fn poll_event(&mut self, _now: Duration) -> Option<Event> {
+        None
+    }
+}
+
+#[test]
+fn the_status_still_reaches_the_apps_command_path_for_the_other_backends() {
+    use lampboard::config::account::PresenceBackend;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    // A UCM account: UCM API and feature codes, no PUBLISH.
+    let backends = [PresenceBackend::UcmApi, PresenceBackend::FeatureCodes];
+    let mut link =
+        lampboard::feature_status::wrap(Box::new(Recorder(seen.clone())), &backends, FeatureCodes::default());
+    let away = Command::SetPresence { status: "away".into(), note: None, etag: None };
+    link.send(away.clone());
+    // Passed on (the app's command path sends it to the UCM API and the local rules, and
+    // leaves PUBLISH out); nothing is dialled before the registration.
+    assert_eq!(*seen.lock().unwrap(), vec![away]);
+    assert!(!lampboard::feature_status::publishes(&backends));
+    assert!(lampboard::feature_status::publishes(&[PresenceBackend::Publish]));
+}
