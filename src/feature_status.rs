@@ -157,8 +157,9 @@ impl FeatureStatusLink {
             _ => return false,
         };
         if self.call_id.is_none()
-            && let (Some(_), Event::Call { direction, .. }) = (&self.running, ev)
+            && let (Some((call, _)), Event::Call { direction, remote, .. }) = (&self.running, ev)
             && direction == "out"
+            && crate::ua::feature_codes::is_dialled(remote, &call.plan().dial)
         {
             self.call_id = Some(id.clone());
         }
@@ -224,7 +225,7 @@ impl EngineLink for FeatureStatusLink {
             .running
             .as_ref()
             .and_then(|(c, _)| c.poll_timeout())
-            .or(self.not_before.filter(|_| self.wanted.is_some()));
+            .or(self.not_before.filter(|_| self.wanted.is_some() && self.registered));
         let (ui, at) = self.clock;
         let ours = due.map(|d| ui + d.saturating_duration_since(at));
         match (ours, self.inner.next_wakeup()) {

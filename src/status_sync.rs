@@ -95,7 +95,16 @@ fn worker(cfg: UcmConfig, ext: String, rx: Receiver<Job>, out: Sender<Event>, wa
         let retry_in_ms = pause.map(|d| d.as_millis() as u64);
         let (report, failed) = match &slot.job {
             Job::Status(word, note) => {
-                let Some(status) = UserStatus::parse(word, note.as_deref()) else { continue };
+                let Some(status) = UserStatus::parse(word, note.as_deref()) else {
+                    let _ = out.send(Event::PublishFailed {
+                        via: "ucm-api".into(),
+                        code: None,
+                        reason: format!("unknown status {word:?}"),
+                        unsupported: false,
+                        retry_in_ms: None,
+                    });
+                    continue;
+                };
                 match rt.block_on(apply_status(&cfg, &ext, &status, note.as_deref())) {
                     Ok(a) => (
                         Event::Published {

@@ -1,7 +1,7 @@
 //! A re-INVITE that changes the codec mid-call: the media task rebuilds everything for the new
 //! codec on the same socket (PCMU at 8 kHz → G.722 at 16 kHz here) and the audio goes on. Two
 //! media tasks on loopback with WAV files: the talker plays a 1 kHz tone, the listener
-//! records; after the change the listener's second recording (`rec-b-G722.wav`, a WAV cannot
+//! records; after the change the listener's second recording (`rec-b-G722-1.wav`, a WAV cannot
 //! change its rate) holds the tone too, and each codec's segment reports its own `media` event.
 
 #[path = "support/negotiated.rs"]
@@ -80,10 +80,10 @@ fn a_codec_change_rebuilds_the_media_and_the_tone_goes_on() {
         assert_eq!(codecs, ["PCMU", "G722"], "one media event per codec for {who}: {media:?}");
     }
     assert!(media.iter().filter(|m| m.0 == "b").all(|m| m.2 > 50), "audio in both segments: {media:?}");
-    for path in [rec.clone(), per_call_path(&rec, "b-G722")] {
+    for path in [rec.clone(), per_call_path(&rec, "b-G722-1")] {
         let (f, snr) = tone_in(&path);
         assert!((f - 1000.0).abs() <= 20.0, "{}: {f} Hz", path.display());
         assert!(snr >= 20.0, "{}: SNR {snr:.1} dB", path.display());
     }
-    assert_eq!(read_wav_file(per_call_path(&rec, "b-G722")).unwrap().sample_rate, 16_000, "G.722 is 16 kHz audio");
+    assert_eq!(read_wav_file(per_call_path(&rec, "b-G722-1")).unwrap().sample_rate, 16_000, "G.722 is 16 kHz audio");
 }

@@ -112,6 +112,9 @@ impl EngineLink for DesktopLink {
         let event = self.inner.poll_event(now)?;
         let actions = self.notices.on_event(&event, focused);
         self.apply(actions);
+        if matches!(event, Event::Stopped) {
+            self.ringing.clear();
+        }
         if let Event::Call { id, state, direction, .. } = &event {
             if direction == "in" && matches!(state.as_str(), "ringing" | "early") {
                 self.ringing.insert(id.clone());

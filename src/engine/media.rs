@@ -102,20 +102,31 @@ async fn run(
 ) {
     let mut next = Some((neg, backend));
     let mut segment = 0u32;
-    // A re-INVITE that changes the codec ends one segment and starts the next on the same
-    // socket, with everything built for the new codec (its rates, devices, jitter buffer).
+    // What carries over from one segment to the next: the mute switch and the devices chosen.
+    let mut carried = Carried { muted: false, files };
+    // A re-INVITE that changes the codec (or its payload type) ends one segment and starts the
+    // next on the same socket, with everything built for it (rates, devices, jitter buffer).
     while let Some((neg, backend)) = next.take() {
-        let mut files = files.clone();
-        if segment > 0 {
-            // A WAV cannot change its rate: the next codec's audio goes to a file of its own.
-            if let Some(p) = &files.record {
-                files.record = Some(per_call_path(p, &format!("{id}-{}", neg.codec.name)));
-            }
+        let record = carried.files.record.clone();
+        if segment > 0
+            && let Some(p) = &record
+        {
+            // A WAV cannot change its rate: each later segment's audio goes to a file of its own.
+            carried.files.record = Some(per_call_path(p, &format!("{id}-{}-{segment}", neg.codec.name)));
         }
-        let restart = run_segment(&id, &socket, neg, &files, backend, &sink, &mut rx).await;
-        next = restart.map(|n| (n, files.devices.backend()));
+        let restart = run_segment(&id, &socket, neg, &mut carried, backend, &sink, &mut rx).await;
+        carried.files.record = record;
+        next = restart.map(|n| (n, carried.files.devices.backend()));
         segment += 1;
     }
+}
+
+/// The state of a call's media that outlives a codec change.
+struct Carried {
+    /// The microphone is muted.
+    muted: bool,
+    /// The files or the devices (as last chosen with `SetDevices`).
+    files: AudioFiles,
 }
 
 /// The media of one codec; returns the new negotiation when a re-INVITE changed the codec.
@@ -123,11 +134,13 @@ async fn run_segment(
     id: &str,
     socket: &UdpSocket,
     mut neg: Negotiated,
-    files: &AudioFiles,
+    carried: &mut Carried,
     backend: Box<dyn AudioBackend>,
     sink: &Sink,
     rx: &mut mpsc::UnboundedReceiver<MediaCtl>,
 ) -> Option<Negotiated> {
+    let files = carried.files.clone();
+    let files = &files;
     // The task starts when the call is answered (200 OK sent or received): the origin of
     // `first_audio_ms`, which therefore includes opening the sound devices.
     let started = Instant::now();
@@ -155,7 +168,7 @@ async fn run_segment(
             }
         }
     };
-    let mut muted = false;
+    let mut muted = carried.muted;
     let source: Vec<i16> = match &files.play {
         Some(p) => match read_wav_file(p) {
             Ok(w) => resample(&w.samples, w.sample_rate, rate),
@@ -204,7 +217,10 @@ async fn run_segment(
         tokio::select! {
             ctl = rx.recv() => match ctl {
                 Some(MediaCtl::Update(n)) => {
-                    if n.codec.name != neg.codec.name || n.codec.clock_rate != neg.codec.clock_rate {
+                    if n.codec.name != neg.codec.name
+                        || n.codec.clock_rate != neg.codec.clock_rate
+                        || n.payload_type != neg.payload_type
+                    {
                         tracing::info!(call = %id, from = %neg.codec.name, to = %n.codec.name, "codec changed");
                         restart = Some(*n);
                         break;
@@ -220,8 +236,12 @@ async fn run_segment(
                         tracing::warn!(%c, "not a DTMF digit");
                     }
                 }
-                Some(MediaCtl::Mute(on)) => muted = on,
+                Some(MediaCtl::Mute(on)) => {
+                    muted = on;
+                    carried.muted = on;
+                }
                 Some(MediaCtl::SetDevices(cfg)) => {
+                    carried.files.devices = cfg.clone();
                     if let Some(d) = devices.as_mut() {
                         d.set_devices(cfg);
                         d.flush_events(sink);

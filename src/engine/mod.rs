@@ -347,6 +347,8 @@ fn run_media_actions(
     files: &media::AudioFiles,
     sink: &Sink,
 ) {
+    // Media tasks that have finished are let go (their handles would pile up in a long session).
+    finishing.retain(|t| !t.is_finished());
     while let Some(action) = ua.poll_media() {
         match action {
             MediaAction::Start { id, negotiated, .. } => match rtp.remove(&id) {

@@ -144,6 +144,12 @@ impl FeatureCodes {
     }
 }
 
+/// Whether an outgoing call's `remote` (`sip:*48@pbx`, `#` escaped as `%23`) is `dial`.
+pub fn is_dialled(remote: &str, dial: &str) -> bool {
+    let (_, number) = crate::history::split_remote(remote);
+    number.replace("%23", "#").replace("%2A", "*").replace("%2a", "*") == dial
+}
+
 /// How a feature-code call went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeatureOutcome {
@@ -201,11 +207,12 @@ impl FeatureCall {
 
     /// An event from the engine.
     pub fn handle_event(&mut self, now: Instant, ev: &Event) {
-        let Event::Call { id, state, direction, code, reason, .. } = ev else { return };
+        let Event::Call { id, state, direction, code, reason, remote } = ev else { return };
         if direction != "out" {
             return;
         }
-        if self.call.is_none() && self.step == Step::Dialling {
+        // Ours is the outgoing call to the code dialled (a call the user places meanwhile is not).
+        if self.call.is_none() && self.step == Step::Dialling && is_dialled(remote, &self.plan.dial) {
             self.call = Some(id.clone());
         }
         if self.call.as_deref() != Some(id.as_str()) {
@@ -307,6 +314,32 @@ mod tests {
     }
 
     #[test]
+    fn a_user_call_placed_meanwhile_is_not_taken_for_the_feature_call() {
+        assert!(is_dialled("sip:*48@pbx", "*48"));
+        assert!(is_dialled("<sip:%23721@pbx>", "#721"));
+        assert!(!is_dialled("Anna <sip:1002@pbx>", "*48"));
+        let now = Instant::now();
+        let plan = FeatureCodes::default().plan(&FeatureAction::Presence(UserStatus::Away));
+        let mut c =
+            FeatureCall::start(now, plan, Duration::from_millis(10), Duration::from_millis(10), Duration::from_secs(5));
+        let _ = c.poll_command();
+        let user = Event::Call {
+            id: "c9".into(),
+            state: "answered".into(),
+            direction: "out".into(),
+            remote: "Anna <sip:1002@pbx>".into(),
+            code: Some(200),
+            reason: None,
+        };
+        c.handle_event(now, &user);
+        c.handle_timeout(now + Duration::from_millis(50));
+        assert_eq!(c.poll_command(), None, "no digits and no hang-up for the user's call");
+        c.handle_event(now, &call_event("answered", Some(200)));
+        c.handle_timeout(now + Duration::from_millis(100));
+        assert!(matches!(c.poll_command(), Some(Command::SendDtmf { call, .. }) if call == "c1"));
+    }
+
+    #[test]
     fn plans_follow_the_ucm_codes() {
         let f = FeatureCodes::default();
         let digits: String = [
@@ -363,8 +396,14 @@ mod tests {
         let t0 = Instant::now();
         let plan = FeatureCodes::default().plan(&FeatureAction::Dnd(true));
         let mut c = FeatureCall::start(t0, plan, Duration::ZERO, Duration::ZERO, Duration::from_secs(30));
-        c.handle_event(t0, &call_event("calling", None));
-        c.handle_event(t0, &call_event("ended", Some(404)));
+        let to_77 = |e: Event| match e {
+            Event::Call { id, state, direction, code, reason, .. } => {
+                Event::Call { id, state, direction, remote: "sip:*77@pbx".into(), code, reason }
+            }
+            other => other,
+        };
+        c.handle_event(t0, &to_77(call_event("calling", None)));
+        c.handle_event(t0, &to_77(call_event("ended", Some(404))));
         assert_eq!(c.outcome(), Some(&FeatureOutcome::Failed("404 Not Found".into())));
     }
 }

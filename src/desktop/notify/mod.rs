@@ -149,16 +149,21 @@ impl CallNotices {
     /// an Answer closes its notice).
     pub fn on_command(&mut self, command: &Command) -> Vec<NoticeAction> {
         match command {
-            Command::Reject { call, .. } => {
-                let t = self.calls.entry(call.clone()).or_default();
-                t.rejected = true;
-                close_if_shown(t, call)
-            }
-            Command::Answer { call } => {
-                let t = self.calls.entry(call.clone()).or_default();
-                t.answered = true;
-                close_if_shown(t, call)
-            }
+            // Only calls seen ringing are followed (a command for an ended call adds nothing).
+            Command::Reject { call, .. } => match self.calls.get_mut(call) {
+                Some(t) => {
+                    t.rejected = true;
+                    close_if_shown(t, call)
+                }
+                None => Vec::new(),
+            },
+            Command::Answer { call } => match self.calls.get_mut(call) {
+                Some(t) => {
+                    t.answered = true;
+                    close_if_shown(t, call)
+                }
+                None => Vec::new(),
+            },
             _ => Vec::new(),
         }
     }
