@@ -256,10 +256,14 @@ fn with_history(
                 tracing::warn!(%e, "call history not written");
             }
             if tx.send(ev).is_err() {
-                break;
+                return;
             }
             wake();
         }
+        // The engine is gone. Others (the UCM worker) also send into the UI's channel, so the
+        // console would never see it disconnect: say so.
+        let _ = tx.send(Event::Stopped);
+        wake();
     });
     let send = move |c: crate::api::Command| {
         if let Some(r) = &recorder
