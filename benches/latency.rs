@@ -24,6 +24,10 @@
 //!     (engine ↔ baresip through Kamailio) is printed by `cargo test --test baresip_rtcp --
 //!     --nocapture`.
 
+#[path = "../tests/support/negotiated.rs"]
+mod negotiated;
+use negotiated::pcmu_without_dtmf;
+
 use lampboard::api::Event;
 use lampboard::engine::Sink;
 use lampboard::engine::media::{AudioFiles, MediaCtl, spawn_with_backend};
@@ -32,7 +36,6 @@ use lampboard::media::audio::feed::{CAPTURE_LEVEL, PLAYBACK_LEVEL};
 use lampboard::media::audio::{AudioBackend, CpalBackend, NullBackend, RateConverter, StreamLatency};
 use lampboard::media::rtp::{ReceiverConfig, RtpReceiver, RtpSender};
 use lampboard::media::{Codec, Frame, G722, JitterBuffer, JitterConfig, Opus, Pcmu, PlayoutClock, ToneGenerator};
-use lampboard::sdp::{Codec as SdpCodec, Direction, Negotiated};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -322,20 +325,6 @@ fn budget(codec: (f64, f64)) {
     );
 }
 
-fn negotiated(remote: SocketAddr) -> Negotiated {
-    Negotiated {
-        codec: SdpCodec::new("PCMU", 8000, 1),
-        payload_type: 0,
-        fmtp: None,
-        dtmf: None,
-        remote_rtp: remote,
-        remote_rtcp: SocketAddr::new(remote.ip(), remote.port() + 1),
-        ptime: 20,
-        local_direction: Direction::SendRecv,
-        remote_direction: Direction::SendRecv,
-    }
-}
-
 /// One loopback call of `secs`: returns (caller's, callee's) first_audio_ms.
 fn answer_to_first_audio(secs: u64) -> (Option<f64>, Option<f64>) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -351,8 +340,9 @@ fn answer_to_first_audio(secs: u64) -> (Option<f64>, Option<f64>) {
         // The callee starts on sending the 200 OK, the caller on receiving it.
         let files = AudioFiles::default();
         let (tb, jb) =
-            spawn_with_backend("callee".into(), b, negotiated(a_addr), files.clone(), tone(600.0), sink.clone());
-        let (ta, ja) = spawn_with_backend("caller".into(), a, negotiated(b_addr), files, tone(1000.0), sink.clone());
+            spawn_with_backend("callee".into(), b, pcmu_without_dtmf(a_addr), files.clone(), tone(600.0), sink.clone());
+        let (ta, ja) =
+            spawn_with_backend("caller".into(), a, pcmu_without_dtmf(b_addr), files, tone(1000.0), sink.clone());
         tokio::time::sleep(Duration::from_secs(secs)).await;
         let _ = ta.send(MediaCtl::Stop);
         let _ = tb.send(MediaCtl::Stop);

@@ -3,29 +3,17 @@
 //! round-trip time and sees no loss; RTCP arriving on the RTP port (as from an rtcp-mux peer)
 //! is taken as RTCP, not counted as malformed or foreign RTP.
 
+#[path = "support/negotiated.rs"]
+mod negotiated;
+use negotiated::pcmu_without_dtmf;
+
 use lampboard::api::Event;
 use lampboard::engine::Sink;
 use lampboard::engine::media::{AudioFiles, MediaCtl, spawn_with_backend};
 use lampboard::media::audio::NullBackend;
 use lampboard::media::rtcp::RtcpPacket;
-use lampboard::sdp::{Codec, Direction, Negotiated};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn negotiated(remote: SocketAddr) -> Negotiated {
-    Negotiated {
-        codec: Codec::new("PCMU", 8000, 1),
-        payload_type: 0,
-        fmtp: None,
-        dtmf: None,
-        remote_rtp: remote,
-        remote_rtcp: SocketAddr::new(remote.ip(), remote.port() + 1),
-        ptime: 20,
-        local_direction: Direction::SendRecv,
-        remote_direction: Direction::SendRecv,
-    }
-}
 
 /// Two RTP sockets whose port + 1 neighbours do not collide with each other.
 async fn socket_pair() -> (tokio::net::UdpSocket, tokio::net::UdpSocket) {
@@ -52,13 +40,19 @@ fn two_media_tasks_exchange_reports_and_measure_the_round_trip() {
         let (ta, ja) = spawn_with_backend(
             "a".into(),
             a,
-            negotiated(b_addr),
+            pcmu_without_dtmf(b_addr),
             files.clone(),
             Box::new(NullBackend::new()),
             sink.clone(),
         );
-        let (tb, jb) =
-            spawn_with_backend("b".into(), b, negotiated(a_addr), files, Box::new(NullBackend::new()), sink.clone());
+        let (tb, jb) = spawn_with_backend(
+            "b".into(),
+            b,
+            pcmu_without_dtmf(a_addr),
+            files,
+            Box::new(NullBackend::new()),
+            sink.clone(),
+        );
         // An rtcp-mux style receiver report arriving on b's RTP port.
         let other = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let rr = RtcpPacket::ReceiverReport { ssrc: 0x0bad_cafe, reports: vec![] }.to_bytes();

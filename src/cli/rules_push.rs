@@ -112,28 +112,23 @@ fn via_feature_codes(a: &PushArgs, rules: &crate::forwarding::Rules) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let mut codes = cfg.account.feature_codes.clone();
+    // `--code` sets the forwarding codes only, on top of the profile's.
+    const KEYS: [&str; 8] = ["dnd_on", "dnd_off", "cfu_on", "cfu_off", "cfb_on", "cfb_off", "cfna_on", "cfna_off"];
+    let mut over = crate::config::account::FeatureCodes::default();
     for kv in &a.codes {
         let Some((k, v)) = kv.split_once('=') else {
             eprintln!("lampboard: --code wants KEY=CODE, not {kv:?}");
             return EXIT_USAGE;
         };
-        let slot = match k {
-            "dnd_on" => &mut codes.dnd_on,
-            "dnd_off" => &mut codes.dnd_off,
-            "cfu_on" => &mut codes.cfu_on,
-            "cfu_off" => &mut codes.cfu_off,
-            "cfb_on" => &mut codes.cfb_on,
-            "cfb_off" => &mut codes.cfb_off,
-            "cfna_on" => &mut codes.cfna_on,
-            "cfna_off" => &mut codes.cfna_off,
-            _ => {
+        match over.slot_mut(k).filter(|_| KEYS.contains(&k)) {
+            Some(slot) => *slot = Some(v.to_string()),
+            None => {
                 eprintln!("lampboard: unknown feature code {k:?}");
                 return EXIT_USAGE;
             }
-        };
-        *slot = v.to_string();
+        }
     }
+    let codes = cfg.account.feature_codes.clone().with_profile(&over);
     let r = rules.per_status.get(rules.status);
     let target = |t: &Option<crate::forwarding::Target>| t.as_ref().map(|t| t.as_str().to_string());
     let dnd = rules.dnd || rules.status == crate::forwarding::StatusKind::Dnd;

@@ -165,6 +165,26 @@ impl FeatureCodes {
         }
     }
 
+    /// The code called `name` (one of [`FeatureCodes::entries`]' names), to set it; `None` for
+    /// an unknown name.
+    pub fn slot_mut(&mut self, name: &str) -> Option<&mut Option<String>> {
+        Some(match name {
+            "pickup" => &mut self.pickup,
+            "group_pickup" => &mut self.group_pickup,
+            "park" => &mut self.park,
+            "presence" => &mut self.presence,
+            "dnd_on" => &mut self.dnd_on,
+            "dnd_off" => &mut self.dnd_off,
+            "cfu_on" => &mut self.cfu_on,
+            "cfu_off" => &mut self.cfu_off,
+            "cfb_on" => &mut self.cfb_on,
+            "cfb_off" => &mut self.cfb_off,
+            "cfna_on" => &mut self.cfna_on,
+            "cfna_off" => &mut self.cfna_off,
+            _ => return None,
+        })
+    }
+
     /// Every code with its name, for validation and display.
     pub fn entries(&self) -> [(&'static str, Option<&str>); 12] {
         [

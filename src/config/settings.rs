@@ -219,27 +219,11 @@ impl FeatureCodesDraft {
             if t.len() > 16 || !t.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#') {
                 return Err((name, format!("{name}: use only digits, '*' and '#' (at most 16)")));
             }
-            *code_slot(&mut out, name) = Some(t.to_string());
+            if let Some(slot) = out.slot_mut(name) {
+                *slot = Some(t.to_string());
+            }
         }
         Ok(out)
-    }
-}
-
-/// The field of `codes` called `name` (one of [`FeatureCodes::entries`]' names).
-fn code_slot<'a>(codes: &'a mut FeatureCodes, name: &str) -> &'a mut Option<String> {
-    match name {
-        "pickup" => &mut codes.pickup,
-        "group_pickup" => &mut codes.group_pickup,
-        "park" => &mut codes.park,
-        "presence" => &mut codes.presence,
-        "dnd_on" => &mut codes.dnd_on,
-        "dnd_off" => &mut codes.dnd_off,
-        "cfu_on" => &mut codes.cfu_on,
-        "cfu_off" => &mut codes.cfu_off,
-        "cfb_on" => &mut codes.cfb_on,
-        "cfb_off" => &mut codes.cfb_off,
-        "cfna_on" => &mut codes.cfna_on,
-        _ => &mut codes.cfna_off,
     }
 }
 

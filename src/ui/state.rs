@@ -211,7 +211,7 @@ impl ConsoleState {
             }
             Event::Published { via, status, expires, .. } => {
                 // A status set elsewhere (the tray menu) shows here too once it is applied.
-                if crate::desktop::tray::STATUSES.iter().any(|(w, _)| *w == status) {
+                if super::views::status::STATUSES.iter().any(|(w, _)| *w == status) {
                     self.own.status = status.clone();
                 }
                 self.own.applied = Some(format!("{status} via {via}, {expires} s"));

@@ -19,3 +19,9 @@ pub fn negotiated(codec: Codec, pt: u8, remote: SocketAddr) -> Negotiated {
         remote_direction: Direction::SendRecv,
     }
 }
+
+/// PCMU (payload type 0) without telephone-event: the plain call of the RTCP and latency
+/// measurements.
+pub fn pcmu_without_dtmf(remote: SocketAddr) -> Negotiated {
+    Negotiated { dtmf: None, ..negotiated(Codec::new("PCMU", 8000, 1), 0, remote) }
+}

@@ -11,15 +11,8 @@ pub mod sni;
 use super::notify::Response;
 use crate::api::{Command, Event};
 
-/// The statuses in the menu, in the seed guide's order, with their labels.
-pub const STATUSES: [(&str, &str); 6] = [
-    ("available", "Available"),
-    ("away", "Away"),
-    ("chat", "Chat"),
-    ("dnd", "Do Not Disturb"),
-    ("unavailable", "Unavailable"),
-    ("custom", "Custom"),
-];
+/// The statuses in the menu: the status bar's, in the same order and with the same labels.
+pub use crate::ui::views::status::STATUSES;
 
 /// What the tray shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
